@@ -1,0 +1,1 @@
+"""Grounded assistant on Paris crack-cocaine policy and care services."""

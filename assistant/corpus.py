@@ -1,0 +1,280 @@
+"""Reading and cleaning the source documents in `corpus/`.
+
+A document file is `.md`/`.txt` (optional YAML front matter), `.html`/`.htm` or `.pdf`.
+The cleaned body is the text every offset and citation refers to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ftfy
+import yaml
+
+from assistant.language import detect_language
+
+SUPPORTED_SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf")
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+# Breakage that ftfy cannot undo because the copy we received also had spaces inserted or
+# bytes replaced by "??". Each entry is an exact string, replaced only where it occurs.
+# (broken, repaired, why)
+FIX_TABLE: tuple[tuple[str, str, str], ...] = (
+    (
+        "Và © ran",
+        "Véran",
+        "UTF-8 'é' read as Windows-1252 ('Ã©') then spaced out: Olivier Véran, health minister",
+    ),
+    (
+        "[â ?? ¦]",
+        "[…]",
+        "UTF-8 '…' read as Windows-1252 ('â€¦') with '€' lost to '??': an ellipsis of omission",
+    ),
+    (
+        "presented © “",
+        "presented “",
+        "stray '©' (leftover byte of a broken opening quote) before a quotation",
+    ),
+)
+
+_FTFY_CONFIG = ftfy.TextFixerConfig(
+    # Keep the article's own typography: curly quotes, widths and ligatures stay as given.
+    uncurl_quotes=False,
+    fix_character_width=False,
+    fix_latin_ligatures=False,
+    normalization="NFC",
+)
+
+
+@dataclass
+class Fix:
+    broken: str
+    repaired: str
+    reason: str
+    count: int
+
+
+@dataclass
+class CleanResult:
+    text: str
+    fixes: list[Fix] = field(default_factory=list)
+    ftfy_changed: bool = False
+
+
+def clean_text(raw: str) -> CleanResult:
+    """Repair broken characters; never rewrite words. Deterministic."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    fixed = ftfy.fix_text(text, config=_FTFY_CONFIG)
+    result = CleanResult(text=fixed, ftfy_changed=fixed != text)
+    for broken, repaired, reason in FIX_TABLE:
+        n = result.text.count(broken)
+        if n:
+            result.text = result.text.replace(broken, repaired)
+            result.fixes.append(Fix(broken, repaired, reason, n))
+    # Control characters other than newline and tab are never content.
+    result.text = "".join(
+        ch for ch in result.text if ch in "\n\t" or unicodedata.category(ch) != "Cc"
+    )
+    result.text = result.text.strip()
+    return result
+
+
+@dataclass
+class Document:
+    id: str
+    title: str
+    text: str
+    language: str = "en"
+    published: str = "unknown"
+    source: str = "unknown"
+    provenance: str = ""
+    path: str = ""
+    fixes: list[Fix] = field(default_factory=list)
+
+    @property
+    def content_hash(self) -> str:
+        meta = f"{self.title}\x1f{self.language}\x1f{self.published}\x1f{self.source}"
+        return hashlib.sha256((meta + "\x1e" + self.text).encode("utf-8")).hexdigest()
+
+    def metadata(self) -> dict[str, str]:
+        return {
+            "doc_id": self.id,
+            "title": self.title,
+            "language": self.language,
+            "published": self.published,
+            "source": self.source,
+            "provenance": self.provenance,
+            "path": self.path,
+        }
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class LoadReport:
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+class UnreadableFile(ValueError):
+    """A file that cannot become a document; the message says why."""
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug or "document"
+
+
+def _decode(data: bytes) -> str:
+    if not data.strip():
+        raise UnreadableFile("empty file")
+    if b"\x00" in data[:8192]:
+        raise UnreadableFile("binary content (NUL bytes): not a text document")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save it as UTF-8 and ingest again"
+        ) from None
+    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t")
+    if controls > max(8, len(text) // 100):
+        raise UnreadableFile("binary content (control characters): not a text document")
+    return text
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.DOTALL)
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    match = _FRONT_MATTER.match(text.lstrip("\ufeff"))
+    if not match:
+        return {}, text
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise UnreadableFile(f"front matter is not valid YAML: {exc.__class__.__name__}") from None
+    if not isinstance(meta, dict):
+        raise UnreadableFile("front matter must be a YAML mapping")
+    return meta, text.lstrip("\ufeff")[match.end():]
+
+
+def _html_text(raw: str) -> tuple[str, str | None]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(raw, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "nav", "footer", "header"]):
+        tag.decompose()
+    title = soup.title.get_text(strip=True) if soup.title else None
+    if soup.title:
+        soup.title.decompose()
+    blocks = []
+    for el in soup.find_all(["h1", "h2", "h3", "h4", "p", "li", "blockquote", "pre", "td"]):
+        if el.find(["p", "li", "blockquote"]):
+            continue  # the inner block is taken on its own
+        line = " ".join(el.get_text(" ", strip=True).split())
+        if line:
+            blocks.append(line)
+    if not blocks:
+        blocks = [" ".join(soup.get_text(" ", strip=True).split())]
+    return "\n\n".join(b for b in blocks if b), title
+
+
+def _pdf_text(data: bytes) -> tuple[str, str | None]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise UnreadableFile("encrypted PDF")
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        title = reader.metadata.title if reader.metadata else None
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise UnreadableFile(f"unreadable PDF: {exc}") from None
+    return "\n\n".join(p for p in pages if p), title
+
+
+def _first_line_title(text: str) -> str:
+    for line in text.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line if len(line) <= 90 else line[:87].rsplit(" ", 1)[0] + "…"
+    return "Untitled"
+
+
+def read_document(path: Path) -> Document:
+    """Read one file into a cleaned Document, or raise UnreadableFile."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnreadableFile(f"unsupported file type '{suffix or path.name}'")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise UnreadableFile(f"file too large ({size} bytes, limit {MAX_FILE_BYTES})")
+    data = path.read_bytes()
+    meta: dict = {}
+    title: str | None = None
+    if suffix == ".pdf":
+        if not data.startswith(b"%PDF"):
+            raise UnreadableFile("not a PDF file (no %PDF header)")
+        body, title = _pdf_text(data)
+    else:
+        text = _decode(data)
+        meta, body = split_front_matter(text)
+        if suffix in (".html", ".htm"):
+            body, title = _html_text(body)
+    cleaned = clean_text(body)
+    if not cleaned.text:
+        raise UnreadableFile("no text after cleaning")
+    doc_id = slugify(str(meta.get("id") or path.stem))
+    return Document(
+        id=doc_id,
+        title=str(meta.get("title") or title or _first_line_title(cleaned.text)),
+        text=cleaned.text,
+        language=str(meta.get("language") or detect_language(cleaned.text)),
+        published=str(meta.get("published") or "unknown"),
+        source=str(meta.get("source") or "unknown"),
+        provenance=str(meta.get("provenance") or f"added to the corpus as {path.name}"),
+        path=path.name,
+        fixes=cleaned.fixes,
+    )
+
+
+def iter_corpus_files(corpus_dir: Path) -> Iterable[Path]:
+    for path in sorted(corpus_dir.iterdir()):
+        if path.is_file() and not path.name.startswith(".") and path.name != "README.md":
+            yield path
+
+
+def load_corpus(corpus_dir: Path) -> LoadReport:
+    """Read every file; unreadable ones are reported with a reason, the rest still load."""
+    report = LoadReport()
+    seen: dict[str, str] = {}
+    for path in iter_corpus_files(corpus_dir):
+        try:
+            doc = read_document(path)
+        except UnreadableFile as exc:
+            report.skipped.append(Skipped(path.name, str(exc)))
+            continue
+        except OSError as exc:
+            report.skipped.append(Skipped(path.name, f"cannot read file: {exc.strerror}"))
+            continue
+        if doc.id in seen:
+            report.skipped.append(
+                Skipped(path.name, f"duplicate document id '{doc.id}' (also in {seen[doc.id]})")
+            )
+            continue
+        seen[doc.id] = path.name
+        report.documents.append(doc)
+    return report

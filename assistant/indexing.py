@@ -1,0 +1,196 @@
+"""Chunking, embedding and the Chroma index, kept consistent with `corpus/`.
+
+Index layout under `index_dir`:
+  chroma/            Chroma PersistentClient data (persistent mode only)
+  documents.json     the cleaned documents every citation slices into
+  .ingest-running    present while an ingest writes; a leftover means it was interrupted
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from assistant.corpus import Document, Skipped, load_corpus
+from assistant.settings import ChunkingSettings, Settings
+from assistant.vectorstore import VectorIndex
+
+# Bump when chunking logic changes in a way the settings don't show: forces a rebuild.
+CHUNKER_VERSION = 1
+SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "… ", "; ", ": ", ", ", " ", ""]
+DOCUMENTS_FILE = "documents.json"
+RUNNING_MARKER = ".ingest-running"
+
+
+@dataclass
+class Chunk:
+    id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    index: int
+
+
+def chunk_document(doc: Document, chunking: ChunkingSettings) -> list[Chunk]:
+    """Split on paragraph, then sentence, then word boundaries, recording exact offsets."""
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=chunking.chunk_size,
+        chunk_overlap=chunking.chunk_overlap,
+        separators=SEPARATORS,
+        keep_separator="end",
+        strip_whitespace=True,
+    )
+    chunks: list[Chunk] = []
+    search_from = 0
+    for i, piece in enumerate(splitter.split_text(doc.text)):
+        start = doc.text.find(piece, search_from)
+        if start < 0:  # cannot happen with strip_whitespace, but never guess an offset
+            start = doc.text.find(piece)
+        if start < 0:
+            raise RuntimeError(f"chunk {i} of {doc.id} is not a slice of the document")
+        end = start + len(piece)
+        digest = hashlib.sha1(f"{start}:{piece}".encode()).hexdigest()[:10]
+        chunks.append(Chunk(f"{doc.id}:{i:04d}:{digest}", doc.id, piece, start, end, i))
+        search_from = start + 1
+    return chunks
+
+
+def index_fingerprint(settings: Settings) -> dict[str, Any]:
+    """What the vectors depend on; any change means a full rebuild."""
+    return {
+        "embedding_model": settings.embedding.model,
+        "chunk_size": settings.chunking.chunk_size,
+        "chunk_overlap": settings.chunking.chunk_overlap,
+        "chunker_version": CHUNKER_VERSION,
+    }
+
+
+@dataclass
+class IngestReport:
+    documents: int = 0
+    chunks: int = 0
+    embedded: list[str] = field(default_factory=list)  # doc ids (re-)embedded
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    fixes: dict[str, list[str]] = field(default_factory=dict)
+    rebuilt: bool = False
+    repaired: bool = False
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        out = [
+            f"{self.documents} documents, {self.chunks} chunks; "
+            f"embedded {len(self.embedded)}, unchanged {len(self.unchanged)}, "
+            f"removed {len(self.removed)}, skipped {len(self.skipped)} "
+            f"({self.seconds:.1f} s)"
+        ]
+        if self.rebuilt:
+            out.append("index rebuilt: embedding model or chunking settings changed")
+        if self.repaired:
+            out.append("an interrupted ingest was found and repaired")
+        for doc_id, fixes in self.fixes.items():
+            for fix in fixes:
+                out.append(f"cleaned {doc_id}: {fix}")
+        for doc_id in self.embedded:
+            out.append(f"embedded {doc_id}")
+        for doc_id in self.removed:
+            out.append(f"removed {doc_id}")
+        for s in self.skipped:
+            out.append(f"SKIPPED {s.path}: {s.reason}")
+        return out
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def read_documents(index_dir: Path) -> dict[str, dict[str, Any]]:
+    path = index_dir / DOCUMENTS_FILE
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def index_state(index_dir: Path) -> str:
+    """'missing', 'interrupted' or 'ready'."""
+    if (index_dir / RUNNING_MARKER).exists():
+        return "interrupted"
+    if not (index_dir / DOCUMENTS_FILE).exists():
+        return "missing"
+    return "ready"
+
+
+def ingest(
+    settings: Settings,
+    *,
+    on_document: Callable[[str], None] | None = None,
+) -> IngestReport:
+    """Bring the index in line with the corpus; safe to run again after any interruption.
+
+    `on_document` is called before each document is embedded (used to test interruptions).
+    """
+    t0 = time.perf_counter()
+    index_dir = settings.paths.index_dir
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(index_dir / ".ingest.lock")):
+        report = IngestReport(repaired=(index_dir / RUNNING_MARKER).exists())
+        loaded = load_corpus(settings.paths.corpus_dir)
+        report.skipped = loaded.skipped
+        docs = {d.id: d for d in loaded.documents}
+        for d in loaded.documents:
+            if d.fixes:
+                report.fixes[d.id] = [f"{f.broken!r} -> {f.repaired!r} x{f.count}" for f in d.fixes]
+
+        (index_dir / RUNNING_MARKER).write_text(str(os.getpid()))
+        index = VectorIndex(settings)
+        fingerprint = index_fingerprint(settings)
+        if index.fingerprint() != fingerprint:
+            report.rebuilt = index.fingerprint() is not None
+            index.reset(fingerprint)
+
+        stored = index.chunk_ids_by_doc()
+        for doc_id in sorted(set(stored) - set(docs)):
+            index.delete_doc(doc_id)
+            report.removed.append(doc_id)
+
+        for doc_id, doc in docs.items():
+            chunks = chunk_document(doc, settings.chunking)
+            report.chunks += len(chunks)
+            have = stored.get(doc_id, {})
+            # Up to date only if exactly the expected chunks are there, all from this version.
+            expected = {c.id for c in chunks}
+            if set(have) == expected and set(have.values()) == {doc.content_hash}:
+                report.unchanged.append(doc_id)
+                continue
+            if on_document:
+                on_document(doc_id)
+            if have:
+                index.delete_doc(doc_id)
+            index.add_chunks(doc, chunks)
+            report.embedded.append(doc_id)
+
+        _write_json_atomic(
+            index_dir / DOCUMENTS_FILE,
+            {doc_id: {**doc.metadata(), "hash": doc.content_hash, "text": doc.text}
+             for doc_id, doc in docs.items()},
+        )
+        (index_dir / RUNNING_MARKER).unlink()
+        report.documents = len(docs)
+        report.seconds = time.perf_counter() - t0
+        return report

@@ -1,0 +1,267 @@
+"""The Assistant: guardrails -> follow-up rewriting -> hybrid retrieval -> cited answer.
+
+`stream()` yields typed events on separate channels (reply text, evidence, resources, the
+final Answer) so a UI can render the answer and the evidence panel independently; `ask()`
+returns the final Answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from assistant.answering import SentenceAnswerer
+from assistant.care import CareDirectory
+from assistant.followup import rewrite_question
+from assistant.guardrails import Decision, Guardrails
+from assistant.indexing import index_state, ingest, read_documents
+from assistant.language import Lang, detect_language
+from assistant.models import Answer, Citation, Passage
+from assistant.retrieval import HybridRetriever, make_query
+from assistant.settings import Settings, get_settings
+from assistant.vectorstore import VectorIndex
+
+log = logging.getLogger(__name__)
+
+History = list[dict[str, str]]
+
+
+@dataclass
+class TextDelta:
+    """A piece of the reply text, in order."""
+
+    text: str
+    channel: str = "text"
+
+
+@dataclass
+class Evidence:
+    """The citations and every retrieved passage behind the reply."""
+
+    citations: list[Citation]
+    passages: list[Passage]
+    channel: str = "evidence"
+
+
+@dataclass
+class Resources:
+    """Care directory entries to show with the reply."""
+
+    resources: list[dict[str, Any]]
+    channel: str = "resources"
+
+
+@dataclass
+class Done:
+    answer: Answer
+    channel: str = "done"
+
+
+Event = TextDelta | Evidence | Resources | Done
+
+INPUT_TEXT = {
+    "empty": {
+        "en": "Please type a question, for example: where can I get help in Paris?",
+        "fr": "Écrivez une question, par exemple : où trouver de l'aide à Paris ?",
+    },
+    "unreadable": {
+        "en": "I couldn't read that message: it contains no text. Please type your question.",
+        "fr": "Je n'ai pas pu lire ce message : il ne contient pas de texte. Écrivez votre question.",
+    },
+    "too_long": {
+        "en": "Your message is {n:,} characters long; I can read up to {limit:,}. "
+        "Please send the question itself, in a few lines.",
+        "fr": "Votre message fait {n:,} caractères ; je peux en lire {limit:,} au plus. "
+        "Envoyez la question elle-même, en quelques lignes.",
+    },
+}
+
+
+def normalise_message(text: str | None) -> str:
+    """Drop control and format characters; keep every printable character as typed."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", str(text))
+    kept = [
+        ch
+        for ch in text
+        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+    ]
+    return "".join(kept).strip()
+
+
+@dataclass
+class _Turn:
+    """Everything one question accumulates on its way through the chain."""
+
+    question: str
+    lang: Lang
+    history: History
+    timings: dict[str, float] = field(default_factory=dict)
+    trace: dict[str, Any] = field(default_factory=dict)
+    decision: Decision | None = None
+    rewritten: str = ""
+    passages: list[Passage] = field(default_factory=list)
+    query_vector: list[float] = field(default_factory=list)
+    answer: Answer | None = None
+
+
+class Assistant:
+    """Grounded question answering over the indexed corpus."""
+
+    def __init__(self, settings: Settings | None = None, *, build_index: bool = True) -> None:
+        self.settings = settings or get_settings()
+        state = index_state(self.settings.paths.index_dir)
+        if state != "ready" and build_index:
+            # A missing index is built; an interrupted ingest is repaired before serving.
+            log.warning("index is %s: running ingest", state)
+            ingest(self.settings)
+        elif state == "interrupted":
+            raise RuntimeError("the index was left half-written by an interrupted ingest; run ingest")
+        self.index = VectorIndex(self.settings)
+        self.embeddings = self.index.embeddings
+        self.documents = read_documents(self.settings.paths.index_dir)
+        self.retriever = HybridRetriever(self.index, self.settings.retrieval)
+        self.answerer = SentenceAnswerer(self.embeddings, self.documents, self.settings.answer)
+        self.care = CareDirectory.load(self.settings.paths.care_directory)
+        self.guardrails = Guardrails(self.care, self.embeddings)
+        self.chain = self._build_chain()
+
+    # -- the chain ---------------------------------------------------------------------------
+    def _build_chain(self) -> Runnable:
+        """guard | rewrite | retrieve | answer; any step can be swapped (e.g. an LLM answerer)."""
+        return (
+            RunnableLambda(self._guard, name="guard")
+            | RunnableLambda(self._rewrite, name="rewrite")
+            | RunnableLambda(self._retrieve, name="retrieve")
+            | RunnableLambda(self._answer, name="answer")
+        )
+
+    def _timed(self, turn: _Turn, name: str, t0: float) -> None:
+        turn.timings[name] = (time.perf_counter() - t0) * 1000
+
+    def _guard(self, turn: _Turn) -> _Turn:
+        t0 = time.perf_counter()
+        turn.decision = self.guardrails.check(turn.question, turn.history, lang=turn.lang)
+        turn.trace["guard"] = turn.decision.to_json()
+        self._timed(turn, "guard", t0)
+        if turn.decision.kind in ("emergency", "refusal", "out_of_scope", "input"):
+            text, resources = self.guardrails.reply(turn.decision)
+            turn.answer = Answer(turn.decision.kind, turn.lang, text, resources=resources)
+        return turn
+
+    def _rewrite(self, turn: _Turn) -> _Turn:
+        if turn.answer is not None:
+            return turn
+        rewritten, why = rewrite_question(turn.question, turn.history)
+        turn.rewritten = rewritten
+        turn.trace["rewrite"] = {"question": rewritten, "why": why}
+        return turn
+
+    def _retrieve(self, turn: _Turn) -> _Turn:
+        if turn.answer is not None:
+            return turn
+        t0 = time.perf_counter()
+        query = make_query(turn.rewritten, turn.lang, self.settings.retrieval)
+        turn.query_vector = self.embeddings.embed_query(query.dense_text)
+        turn.passages = self.retriever.retrieve(query, turn.query_vector)
+        turn.trace["query"] = {
+            "dense_text": query.dense_text,
+            "bm25_terms": query.terms,
+            "expansion": query.expansion,
+        }
+        turn.trace["_query"] = query
+        self._timed(turn, "retrieve", t0)
+        return turn
+
+    def _answer(self, turn: _Turn) -> _Turn:
+        if turn.answer is not None:
+            return turn
+        t0 = time.perf_counter()
+        draft = self.answerer.draft(turn.trace.pop("_query"), turn.query_vector, turn.passages)
+        text, citations = self.answerer.write(draft, turn.lang)
+        kind = "answer" if draft.grounded else "no_answer"
+        resources: list[dict[str, Any]] = []
+        decision = turn.decision
+        if decision is not None and decision.kind == "care":
+            kind = "care"
+            care_text, resources = self.guardrails.reply(decision)
+            # Care first; what the corpus says follows only when it is grounded.
+            text = care_text if not draft.grounded else f"{care_text}\n\n{text}"
+        text = f"{text}\n\n{self.care.pointer_line(turn.lang)}"
+        if not resources:
+            resources = [self.care.pointer_resource(turn.lang)]
+        turn.trace["answerer"] = {
+            "coverage": round(draft.coverage, 3),
+            "best_sentence_score": round(draft.best, 3),
+            "decision": draft.reason,
+            "sentences": [
+                {"doc_id": s.doc_id, "start": s.start, "end": s.end, "cosine": round(s.cosine, 3),
+                 "overlap": round(s.overlap, 3), "score": round(s.score, 3)}
+                for s in draft.sentences
+            ],
+        }
+        turn.answer = Answer(kind, turn.lang, text, citations, turn.passages, resources)
+        self._timed(turn, "generate", t0)
+        return turn
+
+    # -- public API --------------------------------------------------------------------------
+    def ask(self, question: str, history: History | None = None) -> Answer:
+        t0 = time.perf_counter()
+        history = history or []
+        text = normalise_message(question)
+        lang = detect_language(text or "", default=_history_lang(history))
+        limit = self.settings.ui.max_message_chars
+        turn = _Turn(text[: limit * 10], lang, history)
+        if not text:
+            kind = "unreadable" if question and question.strip() else "empty"
+            answer = Answer("out_of_scope", lang, INPUT_TEXT[kind][lang])
+        elif len(text) > limit:
+            # An emergency is never lost in a long message; anything else asks for less.
+            turn = self._guard(turn)
+            if turn.decision and turn.decision.kind == "emergency":
+                answer = turn.answer
+            else:
+                msg = INPUT_TEXT["too_long"][lang].format(n=len(text), limit=limit)
+                answer = Answer("out_of_scope", lang, msg)
+        else:
+            turn = self.chain.invoke(turn)
+            answer = turn.answer
+        assert answer is not None
+        answer.timings_ms = {**turn.timings, "total": (time.perf_counter() - t0) * 1000}
+        answer.trace = {**turn.trace, "timings_ms": answer.timings_ms}
+        return answer
+
+    def stream(self, question: str, history: History | None = None) -> Iterator[Event]:
+        """The reply as events: text in small pieces, then evidence, resources, the Answer."""
+        answer = self.ask(question, history)
+        for piece in _pieces(answer.text):
+            yield TextDelta(piece)
+        yield Evidence(answer.citations, answer.retrieved)
+        yield Resources(answer.resources)
+        yield Done(answer)
+
+
+def _history_lang(history: History) -> Lang:
+    for turn in reversed(history):
+        if turn.get("role") == "user" and turn.get("content"):
+            return detect_language(str(turn["content"]))
+    return "en"
+
+
+def _pieces(text: str, size: int = 24) -> Iterator[str]:
+    """Word-aligned pieces of the reply, for streaming."""
+    buf = ""
+    for word in text.split(" "):
+        buf = f"{buf} {word}" if buf else word
+        if len(buf) >= size:
+            yield buf + " "
+            buf = ""
+    if buf:
+        yield buf

