@@ -13,10 +13,45 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.language import Lang
+from assistant.language import Lang, fold
 from assistant.models import Citation, Passage
-from assistant.retrieval import Query, lexical_tokens, specific_terms
+from assistant.retrieval import GENERIC_STEMS, Query, TermMatcher, lexical_tokens
 from assistant.settings import AnswerSettings
+
+_LEADING_PRONOUN = re.compile(r"(?i)(they|he|she|it|this|that|these|those|its)\b")
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|dozens?|"
+    r"hundreds?|thousands?|millions?|half|un|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|"
+    r"douzaines?|centaines?|milliers?)\b",
+    re.IGNORECASE,
+)
+_HOW_MANY = re.compile(r"\b(how (many|much)|number of|combien|nombre de|quel nombre)\b")
+_NAME_TOKEN = re.compile(r"[^\W_][\w'’-]*")
+
+
+def _asks_for_number(question: str) -> bool:
+    return bool(_HOW_MANY.search(fold(question)))
+
+
+def named_terms(query: Query) -> list[str]:
+    """Stems of the names and figures in a question (capitalised mid-sentence, or digits).
+
+    For a translated French question only the words the glossary left untranslated count.
+    """
+    leftover = set(query.leftover.split()) if query.expansion else None
+    out: list[str] = []
+    first = True
+    for m in _NAME_TOKEN.finditer(query.original):
+        word = m.group()
+        is_name = (not first and word[0].isupper()) or any(ch.isdigit() for ch in word)
+        first = word.endswith((".", "?", "!"))
+        if not is_name:
+            continue
+        if leftover is not None and not set(fold(word).replace("'", " ").split()) & leftover:
+            continue
+        out.extend(t for t in lexical_tokens(word) if t not in GENERIC_STEMS)
+    return list(dict.fromkeys(out))
+
 
 _SENTENCE_END = re.compile(r"[.!?…]+[”\"»’)\]]*(?=\s)|\n\s*\n|\n")
 
@@ -97,6 +132,11 @@ class SentenceAnswerer:
         self.settings = settings
         self._spans = {doc_id: sentence_spans(d["text"]) for doc_id, d in documents.items()}
         self._vectors: dict[tuple[str, int, int], np.ndarray] = {}
+        self.vocabulary = {t for d in documents.values() for t in lexical_tokens(d["text"])}
+
+    def warm(self) -> None:
+        """Embed every sentence now, in one batch, so no question pays for it."""
+        self._sentence_vectors([(d, s, e) for d, spans in self._spans.items() for s, e in spans])
 
     def _sentence_vectors(self, keys: list[tuple[str, int, int]]) -> list[np.ndarray]:
         missing = [k for k in keys if k not in self._vectors]
@@ -116,48 +156,77 @@ class SentenceAnswerer:
         return list(seen)
 
     def draft(self, query: Query, query_vector: list[float], passages: list[Passage]) -> Draft:
-        terms = specific_terms(query)
+        matcher = TermMatcher(query)
         keys = self.candidates(passages)
         if not keys:
             return Draft([], 0.0, 0.0, False, "no passage above the score floor")
+        unknown = [t for t in named_terms(query) if t not in self.vocabulary]
+        if unknown:
+            return Draft([], 0.0, 0.0, False, f"the sources never mention: {', '.join(unknown)}")
         q = np.asarray(query_vector, dtype=np.float32)
         scored: list[ScoredSentence] = []
         for (doc_id, s, e), vec in zip(keys, self._sentence_vectors(keys), strict=True):
             text = self.documents[doc_id]["text"][s:e]
-            stems = set(lexical_tokens(text))
-            overlap = sum(1 for t in terms if t in stems) / len(terms) if terms else 0.0
+            overlap = matcher.share(set(lexical_tokens(text)))
             cosine = float(np.dot(vec, q))
-            scored.append(
-                ScoredSentence(
-                    doc_id, self.documents[doc_id]["title"], s, e, text, cosine, overlap,
-                    score=0.6 * cosine + 0.4 * overlap,
-                )
-            )
+            title = self.documents[doc_id]["title"]
+            score = 0.6 * cosine + 0.4 * overlap
+            scored.append(ScoredSentence(doc_id, title, s, e, text, cosine, overlap, score))
         scored.sort(key=lambda x: -x.score)
-        evidence_stems = {t for p in passages for t in lexical_tokens(p.text)}
-        coverage = sum(1 for t in terms if t in evidence_stems) / len(terms) if terms else 0.0
-        best = scored[0].score
+        evidence = {t for p in passages for t in lexical_tokens(p.text)}
+        coverage = matcher.share(evidence)
         st = self.settings
+        if _asks_for_number(query.original):
+            # A "how many" question is only answered by a sentence that gives a figure.
+            scored = [x for x in scored if _NUMBER.search(x.text) and x.overlap > 0]
+            if not scored:
+                return Draft([], coverage, 0.0, False, "the question asks for a figure; none found")
+        best = scored[0].score
         if best < st.min_evidence:
             return Draft([], coverage, best, False, f"best sentence score {best:.2f} < {st.min_evidence}")
         if coverage < st.min_coverage:
+            missing = ", ".join(matcher.missing(evidence))
             return Draft(
                 [], coverage, best, False,
-                f"only {coverage:.0%} of the question's specific terms are in the evidence",
+                f"only {coverage:.0%} of the question's specific terms are in the evidence "
+                f"(missing: {missing})",
             )
         chosen = [scored[0]]
-        covered = set(lexical_tokens(scored[0].text)) & set(terms)
+        covered = matcher.found(set(lexical_tokens(scored[0].text)))
         for cand in scored[1:]:
             if len(chosen) >= st.max_sentences or cand.score < st.relative_cutoff * best:
                 break
-            new_terms = (set(lexical_tokens(cand.text)) & set(terms)) - covered
-            if not new_terms and cand.cosine < scored[0].cosine:
+            adds = matcher.found(set(lexical_tokens(cand.text)))
+            if not adds - covered:
                 continue  # says nothing the reply doesn't already say
             chosen.append(cand)
-            covered |= new_terms
-        # Source order reads better than score order.
+            covered |= adds
+        chosen = [self._with_context(x) for x in chosen]
+        # Source order reads better than score order; merged context may now overlap.
         chosen.sort(key=lambda x: (x.doc_id, x.start))
-        return Draft(chosen, coverage, best, True, "grounded")
+        merged: list[ScoredSentence] = []
+        for x in chosen:
+            if merged and merged[-1].doc_id == x.doc_id and x.start < merged[-1].end:
+                continue
+            merged.append(x)
+        return Draft(merged, coverage, best, True, "grounded")
+
+    def _with_context(self, x: ScoredSentence) -> ScoredSentence:
+        """A short sentence, or one opening on a pronoun, is quoted with the one before it."""
+        if len(x.text) >= 60 and not _LEADING_PRONOUN.match(x.text):
+            return x
+        spans = self._spans[x.doc_id]
+        i = spans.index((x.start, x.end))
+        if i == 0:
+            return x
+        prev_start, prev_end = spans[i - 1]
+        text = self.documents[x.doc_id]["text"]
+        if "\n" in text[prev_end : x.start]:
+            return x  # never reach back across a paragraph
+        return ScoredSentence(
+            x.doc_id, x.title, prev_start, x.end, text[prev_start : x.end],
+            x.cosine, x.overlap, x.score,
+        )
 
     def write(self, draft: Draft, lang: Lang) -> tuple[str, list[Citation]]:
         t = TEXT[lang]

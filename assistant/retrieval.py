@@ -18,6 +18,7 @@ from assistant.settings import RetrievalSettings
 from assistant.vectorstore import VectorIndex
 
 GLOSSARY_FILE = Path(__file__).parent / "data" / "glossary_fr_en.yaml"
+SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms_en.yaml"
 
 
 @lru_cache(maxsize=1)
@@ -30,12 +31,24 @@ def lexical_tokens(text: str) -> list[str]:
     return _stemmer().stemWords(content_words(text))
 
 
-@lru_cache(maxsize=1)
-def load_glossary() -> list[tuple[str, str]]:
-    """(folded French phrase, English expansion), longest phrase first."""
-    raw = yaml.safe_load(GLOSSARY_FILE.read_text(encoding="utf-8"))
-    pairs = [(fold(fr).strip(), en) for fr, en in raw.items()]
+@lru_cache(maxsize=2)
+def load_phrase_table(path: Path) -> list[tuple[str, str]]:
+    """(folded phrase, words it adds), longest phrase first."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pairs = [(fold(src).strip(), dst) for src, dst in raw.items()]
     return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+def _match_phrases(question: str, path: Path) -> tuple[str, str]:
+    """(words added for the table's phrases found in the question, the words left unmatched)."""
+    text = " " + re.sub(r"[^a-z0-9']+", " ", fold(question).replace("'", "' ")) + " "
+    found: list[str] = []
+    for src, dst in load_phrase_table(path):
+        needle = f" {src} "
+        if needle in text:
+            found.append(dst)
+            text = text.replace(needle, " ")  # a longer phrase wins over its parts
+    return " ".join(found), " ".join(text.split())
 
 
 def expand_query(question: str) -> tuple[str, str]:
@@ -44,14 +57,12 @@ def expand_query(question: str) -> tuple[str, str]:
     The corpus is English and MiniLM is an English model; a French question is matched
     through this glossary of the domain's vocabulary.
     """
-    text = " " + re.sub(r"[^a-z0-9']+", " ", fold(question).replace("'", "' ")) + " "
-    found: list[str] = []
-    for fr, en in load_glossary():
-        needle = f" {fr} "
-        if needle in text:
-            found.append(en)
-            text = text.replace(needle, " ")  # a longer phrase wins over its parts
-    return " ".join(found), " ".join(text.split())
+    return _match_phrases(question, GLOSSARY_FILE)
+
+
+def synonyms(question: str) -> str:
+    """Domain synonyms of an English question's phrases ('' when none apply)."""
+    return _match_phrases(question, SYNONYMS_FILE)[0]
 
 
 @dataclass
@@ -60,23 +71,30 @@ class Query:
 
     original: str
     lang: Lang
-    expansion: str = ""
+    expansion: str = ""  # English for a French question's domain phrases
     leftover: str = ""  # French words the glossary did not translate
+    synonyms: str = ""  # domain synonyms of the (English) question or its expansion
     terms: list[str] = field(default_factory=list)  # lexical tokens used for BM25
+    expansion_only: bool = False
 
     @property
     def dense_text(self) -> str:
-        return f"{self.original} {self.expansion}".strip() if self.expansion else self.original
+        if self.expansion and self.expansion_only:
+            return " ".join(t for t in (self.expansion, self.synonyms) if t)
+        return " ".join(t for t in (self.original, self.expansion, self.synonyms) if t)
 
 
 def make_query(question: str, lang: Lang, settings: RetrievalSettings) -> Query:
-    expansion, leftover = "", ""
-    if settings.query_expansion and lang == "fr":
-        expansion, leftover = expand_query(question)
-    terms = lexical_tokens(question)
-    if expansion:
-        terms += lexical_tokens(expansion)
-    return Query(question, lang, expansion, leftover, terms)
+    expansion, leftover, syn = "", "", ""
+    if settings.query_expansion:
+        if lang == "fr":
+            expansion, leftover = expand_query(question)
+        syn = synonyms(expansion or question)
+    terms = lexical_tokens(" ".join((question, expansion, syn)))
+    # Words about the sources ("according to the article") match everything equally.
+    terms = [t for t in terms if t not in _META_STEMS]
+    only = settings.french_dense_text == "expansion"
+    return Query(question, lang, expansion, leftover, syn, terms, expansion_only=only)
 
 
 class HybridRetriever:
@@ -95,7 +113,6 @@ class HybridRetriever:
             self.bm25.index(
                 [lexical_tokens(c["text"]) or ["\x00"] for c in chunks], show_progress=False
             )
-        self.vocabulary = {t for c in chunks for t in lexical_tokens(c["text"])}
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -174,11 +191,41 @@ def specific_terms(query: Query) -> list[str]:
     For a translated French question, the English expansion plus the untranslated rest.
     """
     text = f"{query.expansion} {query.leftover}" if query.expansion else query.original
-    return [t for t in dict.fromkeys(lexical_tokens(text)) if t not in _GENERIC_STEMS]
+    return [t for t in dict.fromkeys(lexical_tokens(text)) if t not in GENERIC_STEMS]
 
 
-_GENERIC = (
-    "crack cocaine drug drugs paris parisian capital city user users people person "
-    "according article report reporting source sources say said"
+@lru_cache(maxsize=1)
+def _synonym_stems() -> dict[str, frozenset[str]]:
+    alts: dict[str, set[str]] = {}
+    for src, dst in load_phrase_table(SYNONYMS_FILE):
+        for stem in lexical_tokens(src):
+            alts.setdefault(stem, set()).update(lexical_tokens(dst))
+    return {k: frozenset(v) for k, v in alts.items()}
+
+
+class TermMatcher:
+    """How much of a question's specific terms a text contains, synonyms included."""
+
+    def __init__(self, query: Query) -> None:
+        self.terms = specific_terms(query)
+        alts = _synonym_stems()
+        self.alternatives = {t: {t} | alts.get(t, frozenset()) for t in self.terms}
+
+    def share(self, stems: set[str]) -> float:
+        if not self.terms:
+            return 0.0
+        return sum(1 for t in self.terms if self.alternatives[t] & stems) / len(self.terms)
+
+    def found(self, stems: set[str]) -> set[str]:
+        return {t for t in self.terms if self.alternatives[t] & stems}
+
+    def missing(self, stems: set[str]) -> list[str]:
+        return [t for t in self.terms if not self.alternatives[t] & stems]
+
+
+_META = "according article articles report reporting reported source sources say said says"
+_META_STEMS = frozenset(_stemmer().stemWords(_META.split()))
+_GENERIC = "crack cocaine drug drugs paris parisian capital city user users people person"
+GENERIC_STEMS = (
+    frozenset(_stemmer().stemWords(_GENERIC.split())) | _META_STEMS | EN_STOP | FR_STOP
 )
-_GENERIC_STEMS = frozenset(_stemmer().stemWords(_GENERIC.split())) | EN_STOP | FR_STOP

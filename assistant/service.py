@@ -129,6 +129,7 @@ class Assistant:
         self.documents = read_documents(self.settings.paths.index_dir)
         self.retriever = HybridRetriever(self.index, self.settings.retrieval)
         self.answerer = SentenceAnswerer(self.embeddings, self.documents, self.settings.answer)
+        self.answerer.warm()
         self.care = CareDirectory.load(self.settings.paths.care_directory)
         self.guardrails = Guardrails(self.care, self.embeddings)
         self.chain = self._build_chain()

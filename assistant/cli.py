@@ -1,0 +1,102 @@
+"""Command line: ingest, ask, eval, serve, feedback-export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from assistant.settings import get_settings
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from assistant.indexing import ingest
+
+    report = ingest(get_settings())
+    for line in report.lines():
+        print(line)
+    return 0
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.service import Assistant
+
+    answer = Assistant(get_settings()).ask(args.question)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    for c in answer.citations:
+        print(f"\n[{c.n}] {c.title} ({c.doc_id}, characters {c.start}-{c.end})\n    “{c.quote}”")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from assistant.evaluation import evaluate, load_questions
+    from assistant.service import Assistant
+
+    questions = load_questions(Path(args.file))
+    assistant = Assistant(get_settings())
+    summary = evaluate(assistant, questions)
+    print(summary.report())
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            for row in summary.rows:
+                fh.write(json.dumps({"id": row.question.id, **row.answer.to_json()},
+                                    ensure_ascii=False) + "\n")
+        print(f"wrote {len(summary.rows)} replies to {args.out}")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.ui import serve
+
+    serve(get_settings())
+    return 0
+
+
+def _cmd_feedback_export(args: argparse.Namespace) -> int:
+    from assistant.feedback import export_csv
+
+    settings = get_settings()
+    n = export_csv(settings.paths.data_dir / "feedback.sqlite3", Path(args.out))
+    print(f"exported {n} feedback rows to {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant",
+        description="Cited answers on Paris crack-cocaine policy and care services.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("ingest", help="clean, chunk and embed corpus/ into index/").set_defaults(
+        func=_cmd_ingest
+    )
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the reply as JSON")
+    ask.set_defaults(func=_cmd_ask)
+    ev = sub.add_parser("eval", help="score a question file (JSONL)")
+    ev.add_argument("file")
+    ev.add_argument("--out", help="write each reply as JSON lines")
+    ev.set_defaults(func=_cmd_eval)
+    sub.add_parser("serve", help="serve the web app").set_defaults(func=_cmd_serve)
+    fb = sub.add_parser("feedback-export", help="export feedback as CSV")
+    fb.add_argument("out")
+    fb.set_defaults(func=_cmd_feedback_export)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
