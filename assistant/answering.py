@@ -33,13 +33,13 @@ def _asks_for_number(question: str) -> bool:
     return bool(_HOW_MANY.search(fold(question)))
 
 
-def named_terms(query: Query) -> list[str]:
-    """Stems of the names and figures in a question (capitalised mid-sentence, or digits).
+def named_terms(query: Query) -> dict[str, str]:
+    """{stem: word} for the names and figures of a question (capitalised mid-sentence, digits).
 
     For a translated French question only the words the glossary left untranslated count.
     """
     leftover = set(query.leftover.split()) if query.expansion else None
-    out: list[str] = []
+    out: dict[str, str] = {}
     first = True
     for m in _NAME_TOKEN.finditer(query.original):
         word = m.group()
@@ -49,8 +49,10 @@ def named_terms(query: Query) -> list[str]:
             continue
         if leftover is not None and not set(fold(word).replace("'", " ").split()) & leftover:
             continue
-        out.extend(t for t in lexical_tokens(word) if t not in GENERIC_STEMS)
-    return list(dict.fromkeys(out))
+        for stem in lexical_tokens(word):
+            if stem not in GENERIC_STEMS:
+                out.setdefault(stem, word)
+    return out
 
 
 _SENTENCE_END = re.compile(r"[.!?…]+[”\"»’)\]]*(?=\s)|\n\s*\n|\n")
@@ -160,7 +162,7 @@ class SentenceAnswerer:
         keys = self.candidates(passages)
         if not keys:
             return Draft([], 0.0, 0.0, False, "no passage above the score floor")
-        unknown = [t for t in named_terms(query) if t not in self.vocabulary]
+        unknown = [w for t, w in named_terms(query).items() if t not in self.vocabulary]
         if unknown:
             return Draft([], 0.0, 0.0, False, f"the sources never mention: {', '.join(unknown)}")
         q = np.asarray(query_vector, dtype=np.float32)

@@ -8,6 +8,7 @@ returns the final Answer.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import unicodedata
 from collections.abc import Iterator
@@ -257,12 +258,12 @@ def _history_lang(history: History) -> Lang:
 
 
 def _pieces(text: str, size: int = 24) -> Iterator[str]:
-    """Word-aligned pieces of the reply, for streaming."""
+    """Word-aligned pieces of the reply, for streaming; joined, they are the reply."""
     buf = ""
-    for word in text.split(" "):
-        buf = f"{buf} {word}" if buf else word
+    for word in re.findall(r"\S+\s*", text):
+        buf += word
         if len(buf) >= size:
-            yield buf + " "
+            yield buf
             buf = ""
     if buf:
         yield buf
