@@ -115,7 +115,9 @@ TEXT = {
             "je ne peux donc pas y répondre sans inventer."
         ),
         "covers": "Elles portent sur :",
-        "empty_index": "Aucun document n'est encore indexé : je ne peux pas répondre à partir de sources.",
+        "empty_index": (
+            "Aucun document n'est encore indexé : je ne peux pas répondre à partir de sources."
+        ),
     },
 }
 
@@ -185,7 +187,8 @@ class SentenceAnswerer:
                 return Draft([], coverage, 0.0, False, "the question asks for a figure; none found")
         best = scored[0].score
         if best < st.min_evidence:
-            return Draft([], coverage, best, False, f"best sentence score {best:.2f} < {st.min_evidence}")
+            why = f"best sentence score {best:.2f} < {st.min_evidence}"
+            return Draft([], coverage, best, False, why)
         if coverage < st.min_coverage:
             missing = ", ".join(matcher.missing(evidence))
             return Draft(

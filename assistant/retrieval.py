@@ -182,7 +182,10 @@ class HybridRetriever:
         got = self.index.collection.get(ids=ids, include=["embeddings"])
         vectors = dict(zip(got["ids"], got["embeddings"], strict=True))
         q = np.asarray(query_vector, dtype=np.float32)
-        return {i: float(np.dot(np.asarray(vectors[cid]), q)) for i, cid in zip(rows, ids, strict=True)}
+        return {
+            i: float(np.dot(np.asarray(vectors[cid]), q))
+            for i, cid in zip(rows, ids, strict=True)
+        }
 
 
 def specific_terms(query: Query) -> list[str]:

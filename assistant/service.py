@@ -24,7 +24,7 @@ from assistant.guardrails import Decision, Guardrails
 from assistant.indexing import index_state, ingest, read_documents
 from assistant.language import Lang, detect_language
 from assistant.models import Answer, Citation, Passage
-from assistant.retrieval import HybridRetriever, make_query
+from assistant.retrieval import HybridRetriever, Query, make_query
 from assistant.settings import Settings, get_settings
 from assistant.vectorstore import VectorIndex
 
@@ -73,7 +73,8 @@ INPUT_TEXT = {
     },
     "unreadable": {
         "en": "I couldn't read that message: it contains no text. Please type your question.",
-        "fr": "Je n'ai pas pu lire ce message : il ne contient pas de texte. Écrivez votre question.",
+        "fr": "Je n'ai pas pu lire ce message : il ne contient pas de texte. "
+        "Écrivez votre question.",
     },
     "too_long": {
         "en": "Your message is {n:,} characters long; I can read up to {limit:,}. "
@@ -108,6 +109,7 @@ class _Turn:
     trace: dict[str, Any] = field(default_factory=dict)
     decision: Decision | None = None
     rewritten: str = ""
+    query: Query | None = None
     passages: list[Passage] = field(default_factory=list)
     query_vector: list[float] = field(default_factory=list)
     answer: Answer | None = None
@@ -124,7 +126,9 @@ class Assistant:
             log.warning("index is %s: running ingest", state)
             ingest(self.settings)
         elif state == "interrupted":
-            raise RuntimeError("the index was left half-written by an interrupted ingest; run ingest")
+            raise RuntimeError(
+                "the index was left half-written by an interrupted ingest; run ingest"
+            )
         self.index = VectorIndex(self.settings)
         self.embeddings = self.index.embeddings
         self.documents = read_documents(self.settings.paths.index_dir)
@@ -170,7 +174,7 @@ class Assistant:
         if turn.answer is not None:
             return turn
         t0 = time.perf_counter()
-        query = make_query(turn.rewritten, turn.lang, self.settings.retrieval)
+        query = turn.query = make_query(turn.rewritten, turn.lang, self.settings.retrieval)
         turn.query_vector = self.embeddings.embed_query(query.dense_text)
         turn.passages = self.retriever.retrieve(query, turn.query_vector)
         turn.trace["query"] = {
@@ -178,7 +182,6 @@ class Assistant:
             "bm25_terms": query.terms,
             "expansion": query.expansion,
         }
-        turn.trace["_query"] = query
         self._timed(turn, "retrieve", t0)
         return turn
 
@@ -186,7 +189,8 @@ class Assistant:
         if turn.answer is not None:
             return turn
         t0 = time.perf_counter()
-        draft = self.answerer.draft(turn.trace.pop("_query"), turn.query_vector, turn.passages)
+        assert turn.query is not None
+        draft = self.answerer.draft(turn.query, turn.query_vector, turn.passages)
         text, citations = self.answerer.write(draft, turn.lang)
         kind = "answer" if draft.grounded else "no_answer"
         resources: list[dict[str, Any]] = []
