@@ -111,6 +111,7 @@ class _Turn:
     rewritten: str = ""
     query: Query | None = None
     passages: list[Passage] = field(default_factory=list)
+    question_vector: list[float] | None = None
     query_vector: list[float] = field(default_factory=list)
     answer: Answer | None = None
 
@@ -137,13 +138,15 @@ class Assistant:
         self.answerer.warm()
         self.care = CareDirectory.load(self.settings.paths.care_directory)
         self.guardrails = Guardrails(self.care, self.embeddings)
+        self.guardrails.warm()
         self.chain = self._build_chain()
 
     # -- the chain ---------------------------------------------------------------------------
     def _build_chain(self) -> Runnable:
-        """guard | rewrite | retrieve | answer; any step can be swapped (e.g. an LLM answerer)."""
+        """embed | guard | rewrite | retrieve | answer; any step can be swapped (e.g. an LLM)."""
         return (
-            RunnableLambda(self._guard, name="guard")
+            RunnableLambda(self._embed, name="embed")
+            | RunnableLambda(self._guard, name="guard")
             | RunnableLambda(self._rewrite, name="rewrite")
             | RunnableLambda(self._retrieve, name="retrieve")
             | RunnableLambda(self._answer, name="answer")
@@ -152,9 +155,18 @@ class Assistant:
     def _timed(self, turn: _Turn, name: str, t0: float) -> None:
         turn.timings[name] = (time.perf_counter() - t0) * 1000
 
+    def _embed(self, turn: _Turn) -> _Turn:
+        """The question's vector, shared by the guardrails' similarity check and retrieval."""
+        t0 = time.perf_counter()
+        turn.question_vector = self.embeddings.embed_query(turn.question)
+        self._timed(turn, "embed", t0)
+        return turn
+
     def _guard(self, turn: _Turn) -> _Turn:
         t0 = time.perf_counter()
-        turn.decision = self.guardrails.check(turn.question, turn.history, lang=turn.lang)
+        turn.decision = self.guardrails.check(
+            turn.question, turn.history, lang=turn.lang, vector=turn.question_vector
+        )
         turn.trace["guard"] = turn.decision.to_json()
         self._timed(turn, "guard", t0)
         if turn.decision.kind in ("emergency", "refusal", "out_of_scope", "input"):
@@ -175,7 +187,10 @@ class Assistant:
             return turn
         t0 = time.perf_counter()
         query = turn.query = make_query(turn.rewritten, turn.lang, self.settings.retrieval)
-        turn.query_vector = self.embeddings.embed_query(query.dense_text)
+        if query.dense_text == turn.question and turn.question_vector:
+            turn.query_vector = turn.question_vector
+        else:  # expanded, translated or rewritten: embed what the dense retriever should see
+            turn.query_vector = self.embeddings.embed_query(query.dense_text)
         turn.passages = self.retriever.retrieve(query, turn.query_vector)
         turn.trace["query"] = {
             "dense_text": query.dense_text,
@@ -198,8 +213,11 @@ class Assistant:
         if decision is not None and decision.kind == "care":
             kind = "care"
             care_text, resources = self.guardrails.reply(decision)
-            # Care first; what the corpus says follows only when it is grounded.
-            text = care_text if not draft.grounded else f"{care_text}\n\n{text}"
+            # Care first; what the corpus says follows only when it is strongly grounded.
+            if draft.grounded and draft.best >= self.settings.answer.care_min_evidence:
+                text = f"{care_text}\n\n{text}"
+            else:
+                text, citations = care_text, []
         text = f"{text}\n\n{self.care.pointer_line(turn.lang)}"
         if not resources:
             resources = [self.care.pointer_resource(turn.lang)]

@@ -73,6 +73,9 @@ class AnswerSettings(BaseModel):
     min_evidence: float = 0.3
     # Share of the question's specific terms that must be found in the evidence.
     min_coverage: float = 0.5
+    # A care reply adds what the sources say only when it is this strong: someone asking for
+    # help should not get loosely related quotes after the directory.
+    care_min_evidence: float = 0.55
 
 
 class UISettings(BaseModel):

@@ -126,3 +126,20 @@ def test_stream_yields_text_then_evidence(assistant) -> None:
     done = events[-1].answer
     assert "".join(e.text for e in events[:-3]) == done.text
     assert events[-3].citations == done.citations
+
+
+def test_replies_put_help_first_and_end_with_the_pointer(assistant) -> None:
+    pointer = assistant.care.pointer_line("en")
+    emergency = assistant.ask("My friend smoked crack and now he is not breathing, what do I do?")
+    assert emergency.kind == "emergency"
+    assert emergency.text.startswith("Call 15 (SAMU) or 112")
+    assert emergency.citations == [] and "timings_ms" not in emergency.text
+    care = assistant.ask("Where can I get help to stop using crack in Paris?")
+    assert care.kind == "care"
+    assert care.text.index("CSAPA") < care.text.index(pointer)
+    assert {r["id"] for r in care.resources} >= {"drogues-info-service", "csapa"}
+    for q in ("What does Charonnes hand out from his van?",
+              "What is the average street price of a crack rock in Paris?"):
+        assert assistant.ask(q).text.endswith(pointer)
+    assert assistant.ask("Où trouver des pipes propres à Paris ?").text.endswith(
+        assistant.care.pointer_line("fr"))

@@ -1,0 +1,612 @@
+"""Guardrails: decide the kind of reply before any retrieval, with no language model.
+
+Order: emergency beats everything; refusal beats care (and take-over attempts); care beats
+answer. Readable rules (patterns in English and French over folded, typo-corrected tokens)
+decide first; when no rule fires, the message is compared with labelled example messages
+embedded with the retrieval model, so that paraphrases are caught.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from langchain_core.embeddings import Embeddings
+
+from assistant.care import CareDirectory, CareEntry
+from assistant.language import Lang, detect_language, fold
+
+EXAMPLES_PATH = Path(__file__).resolve().parent / "data" / "guardrail_examples.yaml"
+KINDS = ("emergency", "refusal", "care", "out_of_scope", "pass")
+
+
+@dataclass
+class Decision:
+    """The kind of reply and why (reasons are shown to staff)."""
+
+    kind: str
+    lang: Lang
+    reasons: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    similarity: float | None = None
+    # The message's embedding when the guard computed one: retrieval may reuse it.
+    vector: list[float] | None = field(default=None, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "lang": self.lang, "reasons": self.reasons,
+                               "topics": self.topics}
+        if self.similarity is not None:
+            out["similarity"] = round(self.similarity, 3)
+        return out
+
+
+# -- text normalisation ----------------------------------------------------------------------
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+# Slang and frequent misspellings mapped to one spelling, so the patterns stay short.
+ALIASES = {
+    "caillou": "crack", "cailloux": "crack", "galette": "crack", "galettes": "crack",
+    "kecra": "crack", "krack": "crack", "crak": "crack", "crac": "crack", "cracks": "crack",
+    "rocks": "rock", "caillasse": "crack", "coc": "cocaine", "coke": "cocaine", "cc": "cocaine",
+    "cocaina": "cocaine", "blanche": "cocaine", "came": "drogue", "drogues": "drogue",
+    "drugs": "drug", "dope": "drug", "gear": "drug", "stuff": "drug", "matos": "materiel",
+    "keufs": "police", "keuf": "police", "flics": "police", "flic": "police", "condes": "police",
+    "cops": "police", "cop": "police", "feds": "police", "bac": "police", "poulets": "police",
+    "5-0": "police", "schmitts": "police", "schmitt": "police", "policiers": "police",
+    "pecho": "choper", "chopper": "choper", "acheter": "acheter", "achete": "acheter",
+    "im": "i am", "i'm": "i am", "ive": "i have", "cant": "can not", "cannot": "can not",
+    "wont": "will not", "isnt": "is not", "doesnt": "does not", "dont": "do not",
+    "hes": "he is", "shes": "she is", "u": "you", "ur": "your", "pls": "please", "plz": "please",
+    "wanna": "want to", "gonna": "going to", "gotta": "have to", "bf": "boyfriend",
+    "gf": "girlfriend", "bro": "brother", "mum": "mom", "mom": "mom", "chui": "je suis",
+    "jsuis": "je suis", "jveux": "je veux", "jpeux": "je peux", "jai": "j ai", "chai": "je sais",
+    "pote": "ami", "potes": "amis", "copain": "ami", "copine": "amie", "mec": "ami",
+    "od": "overdose", "oding": "overdosing", "odd": "overdose", "surdose": "overdose",
+    "kiffer": "kiffer", "kiff": "kiffer", "kif": "kiffer",
+    "mourrir": "mourir", "mouir": "mourir", "respir": "respire", "respirre": "respire",
+}
+
+# Words worth correcting when misspelled by one letter (tokens of 6+ letters only, so that
+# short common words are never "corrected" into keywords).
+LEXICON = [
+    "breathing", "breathe", "breath", "unconscious", "unresponsive", "collapsed", "seizure",
+    "seizures", "convulsing", "convulsions", "overdose", "overdosing", "poisoned", "poisoning",
+    "swallowed", "suicide", "suicidal", "respire", "respirer", "inconscient", "inconsciente",
+    "evanoui", "evanouie", "reveille", "convulse", "convulsions", "poitrine", "cardiaque",
+    "mourir", "suicider", "empoisonne", "intoxication", "avaler", "treatment", "addicted",
+    "addiction", "methadone", "buprenorphine", "subutex", "instructions", "previous", "prompt",
+    "system", "cocaine", "emergency", "police", "dealer", "dealers", "acheter", "vendre",
+    "fabriquer", "cuisiner", "recette", "bicarbonate", "ammoniaque", "baking", "cacher",
+    "planquer", "fouille", "search", "controle", "arreter", "decrocher", "sevrage", "seringue",
+    "seringues", "syringe", "syringes", "needles", "pipes", "naloxone", "consommation",
+]
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+_CORRECTIONS: dict[str, str] = {}
+for _w in LEXICON:
+    for _d in _deletes(_w):
+        _CORRECTIONS.setdefault(_d, _w)
+_LEXICON_SET = set(LEXICON)
+
+
+def _correct(token: str) -> str:
+    """One-edit typo correction towards LEXICON (insertion, deletion or substitution)."""
+    if len(token) < 6 or token in _LEXICON_SET:
+        return token
+    if token in _CORRECTIONS:  # one letter too many
+        return _CORRECTIONS[token]
+    for d in _deletes(token):  # one letter missing or wrong
+        if d in _LEXICON_SET:
+            return d
+        if d in _CORRECTIONS and len(_CORRECTIONS[d]) == len(token):
+            return _CORRECTIONS[d]
+    return token
+
+
+def normalise(text: str) -> str:
+    """Folded, de-elongated, alias-mapped, typo-corrected tokens joined by single spaces."""
+    folded = fold(text)
+    folded = re.sub(r"(.)\1{2,}", r"\1\1", folded)  # "heeeelp" -> "heelp"
+    folded = re.sub(r"(\w)'(\w)", r"\1 \2", folded)  # j'ai -> j ai, don't -> don t
+    out = []
+    for tok in _TOKEN.findall(folded):
+        tok = ALIASES.get(tok, tok)
+        out.append(_correct(tok) if " " not in tok else tok)
+    return " " + " ".join(out) + " "
+
+
+# -- rules -----------------------------------------------------------------------------------
+
+DRUG = r"(?:crack|rock|cocaine|freebase|base|drogue|drug|heroin|heroine|speed|meth|mdma)"
+SUBJ = r"(?:he|she|they|my \w+|someone|somebody|a \w+|il|elle|mon \w+|ma \w+|quelqu un|i|je)"
+CLOSE = (r"(?:friend|mate|brother|sister|son|daughter|husband|wife|partner|boyfriend|"
+         r"girlfriend|mom|mother|dad|father|child|kid|cousin|ami|amie|frere|soeur|fils|fille|"
+         r"mari|femme|compagnon|compagne|mere|pere|enfant|cousin|cousine|proche|proches)")
+BENIGN_OBJECT = (r"(?:pipes?|kits?|kit base|needles?|syringes?|seringues?|naloxone|nyxoid|"
+                 r"materiel|equipment|roule|embouts?|filtres?|test|tests|condoms?|preservatifs?)")
+HOT_SPOTS = r"(?:stalingrad|chapelle|villette|forceval|riquet|eole|barbes|colline|gare du nord)"
+
+# (kind, name, pattern). Patterns match the normalised text; names are shown to staff.
+RULES: list[tuple[str, str, str]] = [
+    # emergency: overdose or poisoning in progress
+    ("emergency", "not breathing",
+     r"(?:not|n t|stopped|stop|can not|hardly|barely|no longer|struggling to) breath"
+     r"|(?:ne |n )?respire (?:plus|pas|presque plus|mal)|(?:peut|arrive) (?:plus|pas) a respirer"
+     r"|(?:plus|pas) (?:de )?respiration"),
+    ("emergency", "unconscious / unresponsive",
+     r"unconscious|unresponsive|passed out|(?:will not|can not|does not|not) wak(?:e|ing)"
+     r"|collaps|blacked out|turning blue|lips (?:are |went )?blue|blue lips|not moving"
+     r"|not responding|(?:not|n t|stopped) (?:answering|reacting) (?:me|to me|at all)|inconscien"
+     r"|perdu connaissance|evanou|(?:se )?reveill?e (?:plus|pas)"
+     r"|reagit (?:plus|pas)|repond (?:plus|pas)|dans les pommes|levres (?:sont )?bleues"
+     r"|devient bleu|bouge plus|s est effondre"),
+    ("emergency", "chest pain / heart",
+     r"chest (?:pain|hurt|is tight|tight|pressure)|pain in (?:my|his|her) chest|heart attack"
+     r"|heart (?:is )?(?:racing|pounding|going crazy|beating (?:really |so )?fast)"
+     r"|douleur (?:a la |dans la )?poitrine|mal (?:a la|au) (?:poitrine|coeur)"
+     r"|douleur thoracique|crise cardiaque|coeur (?:qui )?(?:bat|s emballe|cogne)"),
+    ("emergency", "seizure",
+     r"seizure|convuls|fitting|having a fit|shaking (?:all over|uncontrollably)|epilep|twitch"
+     r"|jerking|spasm|se raidit|spasmes|eyes (?:rolled|rolling)|yeux (?:revulses|qui roulent)"
+     r"|crise d epilepsie|convulse|fait une crise|tremble de partout"),
+    ("emergency", "overdose in progress",
+     r"overdosing|(?:is|am|having|had|has|just|think|thinks|maybe) (?:an? |had an? )?overdose"
+     r"|(?:took|taken|take|smoked|used|did|done|had|snorted|injected) (?:way )?too much"
+     r"|too (?:much|many) (?:crack|rock|cocaine|drug|hits|pipes)"
+     r"|overdose (?:happening|right now|now|in progress|en cours)|fai\w* (?:une |un )?overdose"
+     r"|(?:bebe|enfant|fils|fille|petit|toddler|baby|kid|child|chien|dog|chat|cat)\w* "
+     r"(?:\w+ ){0,6}(?:dans sa bouche|in (?:his|her|its|their) mouth)|en overdose|trop (?:pris"
+     r"|fume|consomme|tape|pris de)"
+     r"|pris trop|fume trop de|(?:prend|pris) (?:beaucoup )?trop"),
+    ("emergency", "poisoning",
+     r"swallow|poisoned|avale|empoisonn"
+     r"|(?:ate|eaten|eat|licked|chewed|mange|mache|leche)\w* (?:\w+ ){0,3}(?:crack|rock|drug"
+     r"|drogue|cocaine|pills?|cachets?)"
+     r"|intoxiqu|intoxication|a mange (?:du |un |de la )?(?:crack|drogue)"),
+    ("emergency", "suicidal intent",
+     r"(?:want|going|wish|plan|planning|ready) to (?:die|end it|end my life|kill myself)"
+     r"|kill myself|end it all|end my life|take my (?:own )?life|suicid|better off dead"
+     r"|done with (?:life|living)|going to jump|jump (?:off|from|in front)|throw myself|hang myself"
+     r"|me jeter (?:sous|du|par)|sauter (?:du|par|d un)|me pendre|(?:en peux plus"
+     r"|marre) de (?:vivre|la vie)"
+     r"|(?:if|wish|when) i (?:was|were|am|d be) (?:dead|gone)|rather be dead|wish i could die"
+     r"|better off without me|disappear for (?:ever|good)"
+     r"|(?:do not|no) (?:want|reason) to (?:live|be alive|go on)|no point (?:in )?living"
+     r"|(?:veux|vais|voudrais|envie de|pense a) (?:mourir|me tuer|en finir|me suicider)"
+     r"|me tuer|en finir|suicid|mettre fin a (?:mes jours|ma vie)|me foutre en l air"
+     r"|(?:plus|pas) envie de vivre|marre de vivre"),
+    # refusal: make, buy, sell, dose for effect, hide, traffic, evade police
+    ("refusal", "make drugs",
+     r"(?:cook|make|making|prepare|produce|manufactur|convert|turn|base|freebase|whip)"
+     r"\w* (?:up )?(?:some |the |my |your |a |into )?(?:own )?(?:crack|rock|freebase|cocaine "
+     r"into)|(?:crack|rock) (?:recipe|from (?:cocaine|powder))|how is crack made"
+     r"|(?:explain|teach|describe|show|tell)\w* (?:me )?(?:\w+ ){0,3}(?:freebas|cook|making|produc)"
+     r"|(?:baking soda|ammonia|bicarbonate|ammoniaque)(?!.*\b(?:danger|risk|health|sante|toxi))"
+     r"|(?:crack|rock|caillou) (?:avec|a partir) (?:de )?(?:la |de la )?(?:poudre|cocaine)"
+     r"|(?:cuisin|fabriqu|fai|prepar|produi|cui|bas|obten)\w*"
+     r" (?:soi meme |moi meme )?(?:du |le |de la |des |un |une |mon |ma )?(?:crack|rock|base)"
+     r"(?! users| (?:est|c est))|recette (?:du |de )?(?:crack|base)"
+     r"|transformer (?:la |de la )?cocaine"),
+    ("refusal", "buy drugs",
+     rf"(?:buy|score|cop|purchase|order|scoring|buying|get hold of) (?:some |a |good |cheap )?"
+     rf"(?:crack|rock|cocaine|{DRUG}|hits?|bags?)"
+     rf"|(?:where|how) (?:can|do|could|to|would|should) (?:i |we |you |one )?(?:buy|score|cop)"
+     rf"(?! (?:a |some |new |clean |sterile )?{BENIGN_OBJECT})"
+     rf"|(?:get|find|pick up|grab) (?:some |a |good |cheap )?(?:crack|rock|cocaine|drug|hits?)"
+     rf"(?! (?:users?|pipes?|kits?|problem|use|addiction|habit|help|free|off|out))"
+     rf"|(?:find|contact|number|phone|meet|know) (?:a |of a |for a |the |my )?(?:dealer|plug)"
+     rf"|who (?:sells|is selling|deals|do i ask|should i ask|can i ask|to ask)"
+     rf"|(?:a qui|aupres de qui|chez qui) (?:je |on |il faut )?(?:demande|achete|prendre)"
+     rf"\w*\b(?! (?:de l |d |des |un )?(?:aide|conseils?|soutien|soins))"
+     rf"|(?:se|me|nous|s|m) (?:fournir|ravitailler|approvisionner)|supplier|hook me up"
+     rf"|(?:acheter|choper|trouver|procurer|avoir|chercher)"
+     rf" (?:du |de la |des |un |une |d )?(?:bon |bonne )?(?:crack|rock|cocaine|drogue|pochon)"
+     rf"|(?:ou|comment) (?:est ce qu on peut |on peut |je peux |puis je |peut on )?"
+     rf"(?:acheter|choper|me procurer|pecho)(?! (?:des |un |une )?{BENIGN_OBJECT})"
+     rf"|(?:un |le |mon |ton )(?:dealer|dealeur|modou|plug)|numero (?:d un|du) dealer"
+     rf"|(?:buy|acheter) \w* ?(?:at|near|around|a|vers|pres de|du cote de) {HOT_SPOTS}"),
+    ("refusal", "sell or traffic drugs",
+     rf"(?:sell|selling|sold|deal|dealing|traffic|trafficking|smuggl|distribut|resell|move)\w*"
+     rf" (?:some |my |the |more )?(?:crack|rock|cocaine|{DRUG})"
+     r"|(?:start|become|be) (?:a )?(?:dealer|drug dealer)|more customers|get customers"
+     r"|(?:vendre|revendre|dealer|trafiquer|livrer|bicrav|charbonn)\w*"
+     r" (?:du |de la |des |mon |ma |le )?(?:crack|rock|cocaine|drogue)?"
+     r"(?<!dealer )|point de deal|faire le guetteur|(?:ouvrir|tenir|monter) un point"
+     r"|trouver des clients"),
+    ("refusal", "dose for effect",
+     r"(?:better|stronger|longer|best|bigger|harder|more intense) (?:high|rush|buzz|hit)"
+     r"|(?:get|stay|feel|be) (?:more |really |very )?(?:high|higher|wasted|fucked up)"
+     r"|how (?:much|many) (?:crack|rock|cocaine|hits|grams?|lines?) (?:to|should|for|do)"
+     r"|(?:meilleur|meilleure|plus gros|plus grosse) (?:flash|trip|effet|montee|defonce)"
+     r"|(?:flash|montee|trip) plus (?:fort|long|intense)|mieux kiffer|kiffer (?:plus|encore)"
+     r"|plus (?:fort|longtemps) (?:le |la )?(?:flash|trip)"
+     r"|(?:planer|defoncer|perche|explose) (?:plus|encore|mieux|a fond)"
+     r"|combien (?:de |d )?(?:crack|rock|cocaine|grammes?|taffes?|lattes?) pour"
+     r"|pour (?:etre |me |se )?(?:bien |plus |encore |vraiment )?(?:defonce\w*|planer|perche"
+     r"|kiffer|explose|high)|quantite (?:de |d )?(?:crack|rock|cocaine|drogue)"),
+    ("refusal", "hide drugs / evade police",
+     r"(?:hide|hiding|stash|conceal|smuggle)\w* (?:\w+ ){0,4}(?:from|during|in|before|so|at)"
+     r" ?(?:the |a |my )?(?:police|search|raid|customs|dogs|sniffer|patrol|pat down|frisk)"
+     r"|(?:hide|hiding|stash|conceal)\w* (?:my |the |some |a )?(?:crack|rock|cocaine|drug|pipe)"
+     r"|(?:avoid|evade|escape|dodge|outrun|lose|get away from|trick|fool|beat) (?:the )?"
+     r"(?:police|search|raid|drug test|patrol|sniffer)|(?:without|not|never) (?:getting |get |"
+     r"being )?(?:caught|busted|arrested|noticed by)|(?:pass|cheat|beat|fool) (?:a |the |my )?"
+     r"(?:drug )?(?:test|urine test|piss test)"
+     r"|(?:cacher|planquer|dissimuler|planque)\w* (?:\w+ ){0,4}(?:police|fouille|controle"
+     r"|douane|chiens|descente)|(?:cacher|planquer|dissimuler) (?:la |le |ma |mon |du |de la "
+     r"|mes )?(?:crack|rock|cocaine|drogue|pipe|materiel)|(?:echapper|eviter|semer|esquiver)"
+     r" (?:a la |a |aux |la |les |le )?(?:police|controle|fouille|patrouilles?|descente)"
+     r"|sans (?:me |se |nous )?faire (?:choper|attraper|prendre|serrer|arreter|griller)"
+     r"|(?:what time|when|how often) (?:do|does|are|is) (?:the )?(?:police|patrol|raid)"
+     r"|(?:quand|a quelle heure|horaires?) (?:passent |passe )?(?:de )?(?:la |les )?"
+     r"(?:police|patrouilles?|rondes?)"),
+    # take-over attempts are out of scope (unless they wrap a refusal, which wins)
+    ("out_of_scope", "instruction take-over",
+     r"ignore (?:all |any |the |your |previous |prior |above |these )*"
+     r"(?:instructions|rules|prompt|guidelines|directives)"
+     r"|system prompt|(?:your|ta|tes|vos) (?:instructions|prompt|consignes|regles)"
+     r"|(?:you are|you re) (?:now|no longer)|developer mode|jailbreak|\bdan\b|act as (?:a |an )"
+     r"|pretend (?:to be|you are|you re)|role ?play|(?:oublie|ignore|ignorez|oubliez)"
+     r" (?:toutes |tes |les |vos |tout )*(?:instructions|regles|consignes|ce qu on)"
+     r"|prompt systeme|tu es (?:maintenant|desormais|a present)|fais comme si tu"
+     r"|joue (?:le role|a etre)|new persona|disregard|reveal (?:your|the) (?:prompt|instructions)"
+     r"|(?:print|show|repeat|display|affiche|montre|repete) (?:me )?(?:your|the|ton|le|tes|les)"
+     r" (?:initial |hidden |secret )?(?:prompt|instructions|consignes|configuration)"),
+    # care: looking for help, treatment, a place to go, equipment
+    ("care", "looking for help",
+     r"(?:need|want|get|getting|find|looking for|seeking|ask for|where (?:can|do) \w+ (?:get|find))"
+     r" (?:some |any )?(?:help|support|treatment|rehab|detox|care|a doctor|advice)"
+     r"|(?:help|helps) me|(?:stop|quit|get off|get clean|kick|come off|give up)\w* (?:using |"
+     r"smoking |taking |doing )?(?:crack|rock|cocaine|drug|it)"
+     r"|(?:want|trying|try|need|help|how) to (?:stop|quit|get clean|get sober|give up|cut down)"
+     r"|rehab|detox|methadone|subutex|buprenorph|csapa|caarud|drogues info service"
+     r"|addiction (?:centre|center|service|clinic|doctor|specialist|counsel)"
+     r"|(?:talk|speak) to (?:someone|somebody)|someone to talk to|i am addicted|hooked on"
+     r"|(?:besoin|cherche|demander|trouver|obtenir) (?:d |de l |de |un |une )?"
+     r"(?:aide|soins|soutien|medecin|suivi|accompagnement)|aidez moi|aide moi|m aider"
+     r"|(?:arreter|decrocher|m en sortir|me sortir|sortir de|me soigner|lacher|sevrer)"
+     r"|sevrage|desintox|cure|je suis accro|(?:ou|qui) (?:aller|m adresser|appeler|parler)"
+     r"|parler a quelqu un|ou (?:trouver|avoir|obtenir) (?:de l )?aide"
+     r"|(?:how (?:can|do|to) (?:i |we )?help|comment aider) (?:a |my |un |une |mon |ma )?\w+"
+     r"|centres? (?:de soins|d addictologie|de sevrage)|a qui (?:je peux |on peut )?m adresser"
+     r"|(?:numero|ligne|quelqu un) (?:\w+ )?pour (?:parler|en parler|m aider|de l aide)"
+     r"|who (?:can|should|do|could) (?:i|we) (?:call|contact|talk to|turn to)|qui (?:contacter"
+     r"|appeler)"
+     r"|(?:clinic|centre|center|doctor|service|program|place)\w* (?:that|which|who|to) "
+     r"(?:helps?|treats?|takes?|care)"
+     r"|parler de (?:ma|mon) (?:consommation|addiction|probleme)"),
+    ("care", "safer use",
+     r"(?:use|smoke|using|smoking|consume)\w* (?:\w+ ){0,2}(?:more )?(?:safely|safer)"
+     r"|(?:moins de|reduire les|limiter les) risques|reduction des risques|harm reduction"
+     r" (?:service|centre|center|program)|(?:test|check)\w* (?:my |the |our )?(?:drug|crack|rock)"),
+    ("care", "someone close uses",
+     rf"(?:my|mon|ma|mes) {CLOSE}\w* (?:\w+ ){{0,3}}(?:is using|uses|smokes|is on|addicted|takes"
+     rf"|is hooked|smoking|using|fume|consomme|prend|est accro|touche|tombe dans|is doing)"),
+    ("care", "harm-reduction equipment",
+     r"(?:clean|sterile|new|free|safe|safer) (?:crack )?(?:pipes?|kits?|equipment|needles?"
+     r"|syringes?|works|supplies)|(?:get|find|buy) (?:a |some |new |free )?(?:crack )?pipes?"
+     r"|pipes? (?:a crack )?(?:propres?|neuves?|gratuites?|sterile)"
+     r"|materiel (?:sterile|propre|de consommation|de reduction|neuf|gratuit)"
+     rf"|(?:get|find|buy|obtain|give out|hand out|where)\w* (?:\w+ ){{0,3}}{BENIGN_OBJECT}"
+     rf"|(?:trouver|avoir|obtenir|acheter|choper|distribu|donne)\w* (?:\w+ ){{0,3}}"
+     rf"{BENIGN_OBJECT}"),
+    ("care", "place to go",
+     r"(?:where|somewhere|place) (?:can i |i can |to |do i |where i can )?"
+     r"(?:sleep|shower|eat|stay|rest|use safely|smoke safely|go)"
+     r"|(?:ou|endroit pour) (?:je peux |on peut |puis je )?(?:dormir|me doucher|manger|me poser"
+     r"|consommer"
+     r"|fumer) |(?:can i|may i|could i|est ce que je peux|je peux) (?:go|aller|use|smoke|fumer)"
+     r" (?:to |at |in |a la |dans la )?(?:the )?(?:\w+ )?(?:halte|salle|room|scmr)"),
+]
+
+# Words that make a message clearly about the assistant's subject (a "pass" anchor).
+SCOPE = re.compile(
+    r" (?:crack|rock|cocaine|drogue|drug|toxico\w*|addict\w*|usagers?|users?|consommateurs?|paris"
+    r"|parisien\w*|hidalgo|castex|stalingrad|eole|forceval|riquet|villette|chapelle|police"
+    r"|prefecture|prefet|plan|inserm|halte|hsa|scmr|shoot|consumption|consommation|mayor|maire"
+    r"|mairie|arrondissement|\d+(?:e|th|eme)|government|gouvernement|minist\w*|darmanin"
+    r"|residents?|riverains?|neighbou?rs?|voisins?|overdose\w*|harm|risques|caarud|csapa"
+    r"|methadone|gaia|lariboisiere|strasbourg|argos|dealers?|trafi\w*|charonnes|dagnaud"
+    r"|cour des comptes|mildeca|ars|sdf|homeless|camp\w*|square|quartier|neighbou?rhood"
+    r"|pipes?|kits?|salles?|rooms?|squat\w*|mobilisation|policy|politique|violence|nuisances?"
+    r"|safety|securite|insecurite|prevention|sante|health|hospital|hopital) ")
+
+# Words about the policy subject: with no rule fired, these pass straight to retrieval.
+POLICY = re.compile(
+    r" (?:hidalgo|castex|plan|inserm|prefecture|prefet|cour des comptes|mairie|maire|mayor"
+    r"|government|gouvernement|minist\w*|stalingrad|eole|forceval|riquet|villette|chapelle"
+    r"|police|riverains?|residents?|arrondissement|\d+(?:e|th|eme)|charonnes|dagnaud|mildeca"
+    r"|ars|policy|politique|opposition|droite|gauche|law|loi|audit|letter|lettre|camp|square"
+    r"|associations?|neighbou?rhood|quartier|strasbourg|experiment\w*|experimentation) ")
+
+# Drug words: a message with one of these is never "unrelated".
+DRUG_CORE = re.compile(
+    r" (?:crack|rock|cocaine|drogue|drug|toxico\w*|addict\w*|addiction|usagers?|users?|overdose"
+    r"|halte|scmr|shoot|consommation|consumption|consomme\w*|pipes?|fume\w*|smok\w*) ")
+
+# Unrelated requests (only when no drug word is present).
+OFF_TOPIC = re.compile(
+    r"\b(?:weather|meteo|temps (?:fera|qu il fait)|poem|poeme|song|chanson|joke|blague|homework"
+    r"|devoirs|recipe|recette|cook (?:pasta|dinner)|football|soccer|champions league|coupe du monde"
+    r"|match|restaurant|netflix|series?|film|movie|passport|passeport|billet|train ticket"
+    r"|translate|tradui\w*|cover letter|lettre de motivation|capital of|capitale|calories|pizza"
+    r"|crepes?|haiku|relativit\w*|python|javascript|code|forfait|workout|tour eiffel|eiffel"
+    r"|louvre|plot of|resume|summar\w*|les miserables|versailles|directions to|wifi|bitcoin"
+    r"|how (?:do i |to |can i )?get to|comment aller a|story about|histoire sur)")
+
+# Topic words for choosing care-directory entries.
+TOPICS: list[tuple[str, str]] = [
+    ("suicide", r"suicid|mourir|die |end it|kill myself|me tuer|en finir|vivre|live "),
+    ("poisoning", r"swallow|poison|avale|intox|empoison|antipoison"),
+    ("halte", r"halte|salle|room|scmr|shoot|use safely|smoke safely|consommer|fumer "),
+    ("equipment", r"pipe|kit|needle|syringe|seringue|materiel|equipment|roule|naloxone|works "),
+    ("family", rf" (?:my|mon|ma|mes) {CLOSE}"),
+    ("stop", r"stop|quit|arreter|decroch|sortir|sevr|get clean|give up|detox|desintox|cure"),
+    ("treatment", r"treatment|rehab|methadone|subutex|buprenorph|doctor|medecin|soins|soigner"),
+    ("deaf", r"deaf|sourd|malentend|hard of hearing"),
+]
+
+# Matches start on a word boundary so stems ("suicid", "collaps") never fire mid-word.
+_COMPILED = [(kind, name, re.compile(rf"\b(?:{pat})")) for kind, name, pat in RULES]
+_TOPICS = [(name, re.compile(pat)) for name, pat in TOPICS]
+_FOLLOW_UP = re.compile(
+    r"^ (?:and|what about|how about|same|also|et|aussi|pareil|meme chose|idem)\b|^ (?:\w+ ){0,2}"
+    r"(?:for|pour) (?:my|mon|ma|mes|him|her|lui|elle|them|eux)\b")
+
+# Similarity thresholds per example kind (cosine, normalised MiniLM vectors), set on the
+# labelled examples: a nearest example must be this close for its kind to be used.
+SIM_THRESHOLDS = {"emergency": 0.62, "refusal": 0.62, "care": 0.6, "out_of_scope": 0.5,
+                  "pass": 0.45}
+SIM_MARGIN = 0.05
+# A clearly nearest emergency example is trusted at a lower similarity: missing an
+# emergency costs far more than a false alarm.
+EMERGENCY_LOW = (0.5, 0.12)
+
+
+def rule_hits(text: str) -> list[tuple[str, str]]:
+    """Every (kind, rule name) whose pattern matches the normalised message."""
+    return [(kind, name) for kind, name, pat in _COMPILED if pat.search(text)]
+
+
+def topics_of(text: str) -> list[str]:
+    return [name for name, pat in _TOPICS if pat.search(text)]
+
+
+def _first(hits: Iterable[tuple[str, str]], kind: str) -> list[str]:
+    return [f"rule: {name}" for k, name in hits if k == kind]
+
+
+class Guardrails:
+    """Classifies each message and writes the fixed replies (emergency, refusal, care...)."""
+
+    def __init__(self, care: CareDirectory, embeddings: Embeddings | None = None,
+                 examples_path: Path = EXAMPLES_PATH) -> None:
+        self.care = care
+        self.embeddings = embeddings
+        self.examples_path = examples_path
+        self._matrix: np.ndarray | None = None
+        self._examples: list[tuple[str, str]] = []
+
+    # -- similarity ------------------------------------------------------------------------
+    def _load_examples(self) -> None:
+        """Embed the labelled examples once, on first use (about a second on CPU)."""
+        raw = yaml.safe_load(self.examples_path.read_text(encoding="utf-8"))
+        self._examples = [(kind, msg) for kind in KINDS for msg in raw.get(kind, [])]
+        assert self.embeddings is not None
+        vecs = self.embeddings.embed_documents([m for _, m in self._examples])
+        self._matrix = np.asarray(vecs, dtype=np.float32)
+
+    def warm(self) -> None:
+        """Embed the labelled examples now, so no message pays for it."""
+        if self._matrix is None and self.embeddings is not None:
+            self._load_examples()
+
+    def nearest(self, vector: list[float] | np.ndarray,
+                k: int | None = None) -> list[tuple[float, str, str]]:
+        """The k (default: all) most similar labelled examples as (cosine, kind, message)."""
+        if self._matrix is None:
+            self._load_examples()
+        assert self._matrix is not None
+        sims = self._matrix @ np.asarray(vector, dtype=np.float32)
+        order = np.argsort(-sims)[:k]
+        return [(float(sims[i]), *self._examples[i]) for i in order]
+
+    def embed(self, message: str) -> list[float]:
+        assert self.embeddings is not None
+        return self.embeddings.embed_query(message)
+
+    # -- decision --------------------------------------------------------------------------
+    def check(self, message: str, history: list[dict] | None = None, *, lang: str | None = None,
+              vector: list[float] | None = None) -> Decision:
+        """The kind of reply for this message; `vector` is its embedding if already computed."""
+        language: Lang = "fr" if (lang or detect_language(message)) == "fr" else "en"
+        text = normalise(message)
+        hits = rule_hits(text)
+        topics = topics_of(text)
+        kinds = {k for k, _ in hits}
+        for kind in ("emergency", "refusal"):
+            if kind in kinds:
+                return Decision(kind, language, _first(hits, kind), topics)
+        if "out_of_scope" in kinds:
+            return Decision("out_of_scope", language, _first(hits, "out_of_scope"), topics)
+        drug = bool(DRUG_CORE.search(text))
+        if not drug and (m := OFF_TOPIC.search(text)):
+            return Decision("out_of_scope", language, [f"rule: unrelated topic ({m.group()})"],
+                            topics)
+        if "care" in kinds:
+            return Decision("care", language, _first(hits, "care"), topics)
+        follow = self._follow_up(text, history)
+        if follow is not None:
+            return Decision("care", language, [follow], topics or self._history_topics(history))
+        if POLICY.search(text):
+            # Policy questions go to retrieval without the (costly) similarity check.
+            return Decision("pass", language, ["no rule fired; policy subject words"], topics)
+        # No rule fired: the labelled examples decide paraphrases.
+        anchored = drug or bool(SCOPE.search(text))
+        if self.embeddings is None and vector is None:
+            kind = "pass" if anchored else "out_of_scope"
+            why = "no rule fired; subject words present" if anchored else "no subject words"
+            return Decision(kind, language, [why], topics)
+        vec = vector if vector is not None else self.embed(message)
+        return self._by_similarity(language, topics, anchored, vec)
+
+    def _by_similarity(self, lang: Lang, topics: list[str], anchored: bool,
+                       vector: list[float]) -> Decision:
+        near = self.nearest(vector)
+        sim, kind, example = near[0]
+        # MiniLM is weak in French (shared sub-words look alike), so the nearest example
+        # must also beat every example of another kind by a margin.
+        other = next((s for s, k, _ in near if k != kind), 0.0)
+        reason = f"similar ({sim:.2f}, margin {sim - other:.2f}) to {kind} example: {example!r}"
+        if sim - other < SIM_MARGIN:
+            kind = "pass" if anchored else "undecided"
+        if kind == "emergency" and sim >= EMERGENCY_LOW[0] and sim - other >= EMERGENCY_LOW[1]:
+            return Decision(kind, lang, [reason], topics, sim, list(vector))
+        if kind in ("emergency", "refusal", "care") and sim >= SIM_THRESHOLDS[kind]:
+            return Decision(kind, lang, [reason], topics, sim, list(vector))
+        if kind == "out_of_scope" and sim >= SIM_THRESHOLDS[kind] and not anchored:
+            return Decision("out_of_scope", lang, [reason], topics, sim, list(vector))
+        if anchored or (kind == "pass" and sim >= SIM_THRESHOLDS["pass"]):
+            why = "subject words present" if anchored else reason
+            return Decision("pass", lang, [f"no rule fired; {why}"], topics, sim, list(vector))
+        return Decision("out_of_scope", lang, [f"no subject words; nearest {reason}"], topics,
+                        sim, list(vector))
+
+    def _follow_up(self, text: str, history: list[dict] | None) -> str | None:
+        """A short follow-up ("and for my brother?") inherits a care question's kind."""
+        if not history or len(text.split()) > 8 or not _FOLLOW_UP.search(text):
+            return None
+        last = _last_user(history)
+        if last and any(k == "care" for k, _ in rule_hits(normalise(last))):
+            return "follow-up to a care question"
+        return None
+
+    def _history_topics(self, history: list[dict] | None) -> list[str]:
+        last = _last_user(history or [])
+        return topics_of(normalise(last)) if last else []
+
+    # -- replies ---------------------------------------------------------------------------
+    def reply(self, decision: Decision) -> tuple[str, list[dict]]:
+        """The fixed reply text (in decision.lang) and the resources shown with it."""
+        lang = decision.lang
+        if decision.kind == "emergency":
+            return self._emergency(decision)
+        if decision.kind == "refusal":
+            entries = [self.care.get("caarud"), self.care.get("drogues-info-service")]
+            return REPLY["refusal"][lang], self._resources(entries, lang)
+        if decision.kind == "care":
+            entries = self.care.for_topics(decision.topics)
+            lines = [REPLY["care"][lang], *(e.line(lang) for e in entries)]
+            if "suicide" in decision.topics:
+                lines.insert(0, REPLY["care_3114"][lang])
+            lines.append(f"({self.care.checked_note(lang)})")
+            return "\n".join(lines), self._resources(entries, lang)
+        if decision.kind == "out_of_scope":
+            return REPLY["out_of_scope"][lang], [self.care.pointer_resource(lang)]
+        return "", []
+
+    def _emergency(self, decision: Decision) -> tuple[str, list[dict]]:
+        lang, topics = decision.lang, decision.topics
+        if "suicide" in topics and not {"poisoning"} & set(topics) and not any(
+                "overdose" in r or "breath" in r or "unconscious" in r for r in decision.reasons):
+            key, ids = "suicide", ["suicide-3114", "samu-15", "eu-112"]
+        elif "poisoning" in topics:
+            key, ids = "poisoning", ["samu-15", "eu-112", "poison-centre-paris"]
+        else:
+            key, ids = "overdose", ["samu-15", "eu-112", "poison-centre-paris"]
+        ids += ["urgence-114", "drogues-info-service"]
+        text = "\n".join([REPLY[f"emergency_{key}"][lang], REPLY["emergency_after"][lang]])
+        return text, self._resources([self.care.get(i) for i in ids], lang)
+
+    @staticmethod
+    def _resources(entries: list[CareEntry], lang: Lang) -> list[dict]:
+        return [e.resource(lang) for e in entries]
+
+
+def _last_user(history: list[dict]) -> str | None:
+    for turn in reversed(history):
+        if turn.get("role") == "user" and turn.get("content"):
+            return str(turn["content"])
+    return None
+
+
+REPLY: dict[str, dict[str, str]] = {
+    "emergency_overdose": {
+        "en": "Call 15 (SAMU) or 112 now. Say if the person is not breathing or is unconscious, "
+              "and stay with them until help arrives; follow what the call handler tells you. "
+              "Deaf or hard of hearing: 114 by SMS.\n"
+              "For advice on a poisoning: Paris poison centre, 01 40 05 48 48, 24/7.",
+        "fr": "Appelez le 15 (SAMU) ou le 112 maintenant. Dites si la personne ne respire pas ou "
+              "est inconsciente, et restez avec elle jusqu'à l'arrivée des secours ; suivez les "
+              "consignes de l'opérateur. Personnes sourdes ou malentendantes : 114 par SMS.\n"
+              "Pour un conseil sur une intoxication : centre antipoison de Paris, "
+              "01 40 05 48 48, 24 h/24.",
+    },
+    "emergency_poisoning": {
+        "en": "Call 15 (SAMU) or 112 now if the person is not breathing, is unconscious, has chest "
+              "pain or a seizure, and stay with them. For any other question about a poisoning: "
+              "Paris poison centre, 01 40 05 48 48, 24/7.",
+        "fr": "Appelez le 15 (SAMU) ou le 112 maintenant si la personne ne respire pas, est "
+              "inconsciente, a une douleur à la poitrine ou des convulsions, et restez avec elle. "
+              "Pour toute autre question sur une intoxication : centre antipoison de Paris, "
+              "01 40 05 48 48, 24 h/24.",
+    },
+    "emergency_suicide": {
+        "en": "Call 3114 now: suicide prevention, free and confidential, 24/7. If you are in "
+              "immediate danger, call 15 (SAMU) or 112. If you can, stay with someone you "
+              "trust while you call; you do not have to go through this alone.",
+        "fr": "Appelez le 3114 maintenant : prévention du suicide, gratuit et confidentiel, "
+              "24 h/24. En cas de danger immédiat, appelez le 15 (SAMU) ou le 112. Si vous le "
+              "pouvez, restez avec une personne de confiance pendant l'appel ; vous n'êtes pas "
+              "seul·e.",
+    },
+    "emergency_after": {
+        "en": "Later, for support about drug use: Drogues Info Service, 0 800 23 13 13, free and "
+              "anonymous.",
+        "fr": "Ensuite, pour un soutien sur les consommations : Drogues Info Service, "
+              "0 800 23 13 13, gratuit et anonyme.",
+    },
+    "refusal": {
+        "en": "I can't help with that. If you use drugs, harm-reduction centres (CAARUD) give "
+              "free sterile equipment and support without judgement, and Drogues Info Service "
+              "(0 800 23 13 13, free and anonymous) can talk things through and give addresses.",
+        "fr": "Je ne peux pas vous aider pour cela. Si vous consommez, les CAARUD (réduction des "
+              "risques) donnent du matériel stérile et un soutien sans jugement, et Drogues Info "
+              "Service (0 800 23 13 13, gratuit et anonyme) peut vous écouter et vous orienter.",
+    },
+    "care": {
+        "en": "Here is where to find help (free, and you do not have to stop using to be welcomed "
+              "at a CAARUD):",
+        "fr": "Voici où trouver de l'aide (gratuit ; pas besoin d'arrêter de consommer pour être "
+              "accueilli·e dans un CAARUD) :",
+    },
+    "care_3114": {
+        "en": "If you are thinking about suicide, call 3114 (free, 24/7); in immediate danger 15 "
+              "or 112.",
+        "fr": "Si vous pensez au suicide, appelez le 3114 (gratuit, 24 h/24) ; en cas de danger "
+              "immédiat, le 15 ou le 112.",
+    },
+    "out_of_scope": {
+        "en": "I answer questions about crack-cocaine policy in Paris and the care services for "
+              "people who use drugs, from a small set of sourced documents. For example:\n"
+              "- Which sites did Anne Hidalgo propose for crack users' care?\n"
+              "- Where can I get help to stop using crack in Paris?\n"
+              "- What does the right-wing opposition think of consumption rooms?",
+        "fr": "Je réponds aux questions sur la politique du crack à Paris et sur les services de "
+              "soins pour les personnes qui consomment, à partir de documents sourcés. Par "
+              "exemple :\n"
+              "- Quels sites Anne Hidalgo a-t-elle proposés pour les usagers de crack ?\n"
+              "- Où trouver de l'aide pour arrêter le crack à Paris ?\n"
+              "- Que pense l'opposition de droite des salles de consommation ?",
+    },
+}
