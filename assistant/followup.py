@@ -1,8 +1,199 @@
-"""Follow-up questions rewritten with the conversation history, without a language model."""
+"""Follow-up questions rewritten with the conversation history, without a language model.
+
+An elliptical question ("and in the 19th?", "et pour Marseille ?", "who runs it?") gets the
+previous user turn's topic carried over, so retrieval sees a self-contained question:
+
+    "Which sites did Hidalgo propose?" + "and in the 19th?"
+        -> "Which sites did Hidalgo propose in the 19th?"
+    "How many places are open in the 18th arrondissement?" + "what about the 19th?"
+        -> "How many places are open in the 19th arrondissement?"
+
+Entities of a kind the previous question already has (an arrondissement, a year, a city)
+replace it; anything else is appended. Self-contained questions are returned unchanged.
+"""
 
 from __future__ import annotations
 
+import re
 
-def rewrite_question(question: str, history: list[dict[str, str]] | None) -> tuple[str, str]:
+from assistant.language import content_words, detect_language
+
+History = list[dict[str, str]]
+
+# Openers that make a question lean on the previous one. Longest first: the first match wins.
+_OPENERS = [
+    "and what about", "and how about", "what about", "how about", "and for", "and in", "and at",
+    "and on", "and", "also", "same for", "same question for", "as for",
+    "et qu'en est-il de", "et qu'en est-il du", "et qu'en est-il des", "qu'en est-il de",
+    "qu'en est-il du", "qu'en est-il des", "et pour", "et dans", "et en", "et à", "et au",
+    "et aux", "et", "quid de", "quid du", "même question pour",
+    "pareil pour", "aussi",
+]
+_OPENER_RE = re.compile(
+    r"^\s*(?:"
+    + "|".join(re.escape(o).replace("'", "['’]") for o in sorted(_OPENERS, key=len, reverse=True))
+    + r")\b[\s,:]*",
+    re.IGNORECASE,
+)
+# Openers that carry a preposition the fragment needs ("and in the 19th" -> "in the 19th").
+_KEEP_PREP = re.compile(
+    r"^\s*(?:and|et)\s+(in|at|on|for|dans|en|à|au|aux|pour)\b\s*", re.IGNORECASE
+)
+_PREPOSITIONS = {
+    "in", "at", "on", "for", "about", "during", "from", "to", "by", "with", "near",
+    "dans", "en", "pour", "à", "au", "aux", "sur", "chez", "du", "de", "des", "depuis", "vers",
+    "avec", "par", "pendant",
+}
+# Strong anaphora: the question points back at something it doesn't name.
+_PRONOUNS = {
+    "it", "they", "them", "there", "that", "this", "those", "these", "he", "she", "him", "her",
+    "ça", "ca", "cela", "là", "la-bas", "là-bas", "y", "il", "elle", "ils", "elles", "eux", "lui",
+}
+# "is there", "il y a" are existential, not anaphora.
+_EXISTENTIAL = re.compile(
+    r"\b(?:is|are|was|were) there\b|\bthere (?:is|are|was|were)\b|\bil y a\b|\by a-t-il\b",
+    re.IGNORECASE,
+)
+
+_ARRONDISSEMENT = (
+    r"\b(?:[1-9]|1[0-9]|20)(?:st|nd|rd|th|e|er|ème|eme|è)\b(?:\s+arrondissement\b)?"
+    r"|\b(?:[IVX]{1,5})(?:th|e|ème)\b(?:\s+arrondissement\b)?"
+)
+_SLOTS: dict[str, re.Pattern[str]] = {
+    "arrondissement": re.compile(_ARRONDISSEMENT, re.IGNORECASE),
+    "year": re.compile(r"\b(?:19|20)\d{2}\b"),
+    "city": re.compile(
+        r"\b(?:Paris|Marseille|Lyon|Strasbourg|Lille|Bordeaux|Toulouse|Nice|Nantes|"
+        r"Montpellier|Rennes|Saint-Denis|Seine-Saint-Denis|Aubervilliers|Pantin)\b",
+        re.IGNORECASE,
+    ),
+}
+
+# Nouns that make even a short question self-contained ("What is crack?"), folded.
+_TOPIC_NOUNS = {
+    "crack", "cocaine", "drug", "drugs", "drogue", "drogues", "consumption", "consommation",
+    "room", "rooms", "salle", "salles", "site", "sites", "care", "soin", "soins", "help", "aide",
+    "plan", "user", "users", "usager", "usagers", "police", "mayor", "maire", "hidalgo",
+    "overdose", "overdoses", "treatment", "traitement", "addiction", "harm", "risk", "risques",
+    "hcsa", "caarud", "csapa", "inserm", "naloxone", "pipe", "pipes",
+}
+
+_MAX_SHORT_CONTENT = 2  # a question with this few content words can't stand alone
+_MAX_PRONOUN_CONTENT = 3  # with a pronoun, a question this thin leans on the previous turn
+
+
+def rewrite_question(question: str, history: History | None) -> tuple[str, str]:
     """(question to retrieve with, why). Self-contained questions are returned unchanged."""
-    return question, "no history used"
+    previous = _previous_question(history or [])
+    if not previous:
+        return question, "no earlier question in the conversation"
+    return _rewrite_against(question, previous)
+
+
+def _previous_question(history: History) -> str:
+    """The last user question, itself rewritten against the ones before it."""
+    users = [
+        str(t.get("content") or "").strip()
+        for t in history
+        if t.get("role") == "user" and str(t.get("content") or "").strip()
+    ]
+    resolved = ""
+    for q in users:
+        resolved = _rewrite_against(q, resolved)[0] if resolved else q
+    return resolved
+
+
+def _rewrite_against(question: str, previous: str) -> tuple[str, str]:
+    q = question.strip()
+    reason = _elliptical(q)
+    if not reason:
+        return question, "self-contained question: unchanged"
+    fragment = _fragment(q)
+    base = _strip_end(previous)
+    lang = detect_language(previous)
+
+    # Same kind of entity as the previous question: swap it in.
+    for slot, pattern in _SLOTS.items():
+        new = pattern.search(fragment)
+        old = pattern.search(base)
+        if new and old:
+            value = new.group(0)
+            if slot == "arrondissement" and "arrondissement" in old.group(0).lower():
+                value = re.sub(r"\s+arrondissement\b", "", value, flags=re.IGNORECASE)
+                value += " arrondissement"
+            rewritten = base[: old.start()] + value + base[old.end():]
+            return _end(rewritten, lang), f"{reason}; {slot} '{old.group(0)}' -> '{value}'"
+
+    words = fragment.split()
+    if words and not _has_pronoun(fragment) and (
+        words[0].lower() in _PREPOSITIONS or len(content_words(fragment)) <= _MAX_SHORT_CONTENT
+    ):
+        # A fragment ("in the 19th", "the Grands Boulevards") completes the previous question.
+        joiner = " " if words[0].lower() in _PREPOSITIONS else ", "
+        rewritten = f"{base}{joiner}{_strip_end(fragment)}"
+        return _end(rewritten, lang), f"{reason}; completed the previous question"
+
+    # A full question with a pronoun: keep it, add the previous turn's topic words.
+    topic = _topic(previous, exclude=content_words(q))
+    if not topic:
+        return question, f"{reason}; nothing to carry over"
+    rewritten = f"{_strip_end(q)} ({' '.join(topic)})"
+    return _end(rewritten, detect_language(q, default=lang)), (
+        f"{reason}; carried over topic: {', '.join(topic)}"
+    )
+
+
+def _elliptical(q: str) -> str:
+    """Why the question leans on the previous turn, or '' when it stands alone."""
+    if not q:
+        return ""
+    n_content = len(content_words(q))
+    if _OPENER_RE.match(q) and (
+        n_content <= 4 or _KEEP_PREP.match(q) or q.lower().startswith(("what about", "how about"))
+    ):
+        return "starts like a follow-up"
+    if _TOPIC_NOUNS & set(content_words(q)):
+        return ""
+    if n_content <= _MAX_SHORT_CONTENT and not _EXISTENTIAL.search(q):
+        # "19th?", "Marseille?", "who runs it?"
+        return "too short to stand alone"
+    if _has_pronoun(q) and n_content <= _MAX_PRONOUN_CONTENT:
+        return "refers back with a pronoun"
+    return ""
+
+
+def _has_pronoun(text: str) -> bool:
+    cleaned = _EXISTENTIAL.sub(" ", text)
+    tokens = re.findall(r"[\wàâçéèêëîïôûùüÿ-]+", cleaned.lower())
+    # French "la"/"le" are articles; only the accented "là" is a pronoun.
+    return any(t in _PRONOUNS for t in tokens)
+
+
+def _fragment(q: str) -> str:
+    """The question without its follow-up opener, keeping a needed preposition."""
+    keep = _KEEP_PREP.match(q)
+    if keep:
+        return q[keep.end(1) - len(keep.group(1)):].strip()
+    m = _OPENER_RE.match(q)
+    return q[m.end():].strip() if m else q
+
+
+def _topic(previous: str, exclude: list[str]) -> list[str]:
+    """Entities (capitalised words, numbers) and content words of the previous question."""
+    seen = set(exclude)
+    out: list[str] = []
+    for w in content_words(previous):
+        if w not in seen:
+            seen.add(w)
+            out.append(w)
+    # Restore the original spelling of names so both retrievers see them as typed.
+    originals = {w.lower(): w for w in re.findall(r"[\w'-]+", previous)}
+    return [originals.get(w, w) for w in out][:8]
+
+
+def _strip_end(text: str) -> str:
+    return text.strip().rstrip("?!. \u00a0").strip()
+
+
+def _end(text: str, lang: str) -> str:
+    return f"{text} ?" if lang == "fr" else f"{text}?"

@@ -1,0 +1,187 @@
+"""Reader feedback on replies, in SQLite (WAL), and its CSV export.
+
+Every write opens its own connection and takes the write lock up front (BEGIN IMMEDIATE),
+with a long busy timeout and retries, so concurrent writers (threads or processes) wait
+for each other instead of failing: no feedback is lost.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+DB_NAME = "feedback.sqlite3"
+RATINGS = ("up", "down", "")
+COLUMNS = [
+    "id", "created_at", "session", "reply_id", "rating", "wrong_source", "missing_information",
+    "comment", "question", "rewritten", "reply", "kind", "lang", "citations", "source",
+]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    session TEXT NOT NULL DEFAULT '',
+    reply_id TEXT NOT NULL DEFAULT '',
+    rating TEXT NOT NULL DEFAULT '' CHECK (rating IN ('up', 'down', '')),
+    wrong_source INTEGER NOT NULL DEFAULT 0,
+    missing_information INTEGER NOT NULL DEFAULT 0,
+    comment TEXT NOT NULL DEFAULT '',
+    question TEXT NOT NULL DEFAULT '',
+    rewritten TEXT NOT NULL DEFAULT '',
+    reply TEXT NOT NULL DEFAULT '',
+    kind TEXT NOT NULL DEFAULT '',
+    lang TEXT NOT NULL DEFAULT '',
+    citations TEXT NOT NULL DEFAULT '[]',
+    source TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS feedback_reply ON feedback (reply_id);
+"""
+
+_MAX_COMMENT = 5000  # a comment is a note, not a document
+
+
+@dataclass
+class Feedback:
+    """One piece of feedback on one reply."""
+
+    rating: str = ""  # "up", "down" or "" (flags or a comment only)
+    wrong_source: bool = False
+    missing_information: bool = False
+    comment: str = ""
+    reply_id: str = ""
+    session: str = ""
+    question: str = ""
+    rewritten: str = ""
+    reply: str = ""
+    kind: str = ""
+    lang: str = ""
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    source: str = "ui"  # "ui" or "api"
+
+    def __post_init__(self) -> None:
+        self.rating = (self.rating or "").strip().lower()
+        if self.rating not in RATINGS:
+            raise ValueError(f"rating must be one of 'up', 'down' or '', not {self.rating!r}")
+        self.comment = (self.comment or "").strip()[:_MAX_COMMENT]
+
+    def is_empty(self) -> bool:
+        return not (self.rating or self.wrong_source or self.missing_information or self.comment)
+
+
+def default_db_path(data_dir: Path) -> Path:
+    return Path(data_dir) / DB_NAME
+
+
+class FeedbackStore:
+    """Append-only feedback table; safe to share between threads and processes."""
+
+    def __init__(self, db_path: Path | str, *, timeout_s: float = 30.0) -> None:
+        self.db_path = Path(db_path)
+        self.timeout_s = timeout_s
+        self._init_lock = threading.Lock()
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            # WAL lets readers (the export) run while the app writes.
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.db_path, timeout=self.timeout_s, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout={int(self.timeout_s * 1000)}")
+            conn.execute("PRAGMA synchronous=FULL")  # a committed row survives a crash
+            yield conn
+        finally:
+            conn.close()
+
+    def add(self, item: Feedback) -> int:
+        """Store one feedback row; returns its id. Retries while another writer holds the lock."""
+        row = asdict(item)
+        row["wrong_source"] = int(bool(row["wrong_source"]))
+        row["missing_information"] = int(bool(row["missing_information"]))
+        row["citations"] = json.dumps(row["citations"], ensure_ascii=False)
+        row["created_at"] = datetime.now(UTC).isoformat(timespec="milliseconds")
+        cols = [c for c in COLUMNS if c != "id"]
+        sql = (
+            f"INSERT INTO feedback ({', '.join(cols)}) "
+            f"VALUES ({', '.join(':' + c for c in cols)})"
+        )
+        deadline = time.monotonic() + self.timeout_s * 2
+        delay = 0.01
+        while True:
+            try:
+                with self._connect() as conn:
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        cur = conn.execute(sql, {c: row[c] for c in cols})
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        conn.execute("ROLLBACK")
+                        raise
+                    return int(cur.lastrowid or 0)
+            except sqlite3.OperationalError as exc:
+                # busy_timeout covers most contention; this covers lock errors it doesn't.
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
+    def count(self) -> int:
+        with self._connect() as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
+
+    def rows(self) -> list[dict[str, Any]]:
+        return _read_rows(self.db_path)
+
+
+def _read_rows(db_path: Path) -> list[dict[str, Any]]:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    try:
+        conn.row_factory = sqlite3.Row
+        cur = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM feedback ORDER BY id")
+        return [dict(r) for r in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def export_csv(db_path: Path | str, out: Path | str | IO[str]) -> int:
+    """Write every feedback row as CSV (header first) to a path, '-' (stdout) or a text file.
+
+    Returns the number of rows written. Raises FileNotFoundError when there is no database.
+    """
+    db_path = Path(db_path)
+    if not db_path.exists():
+        raise FileNotFoundError(f"no feedback database at {db_path}")
+    rows = _read_rows(db_path)
+
+    def write(fh: IO[str]) -> None:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+    if isinstance(out, str | Path) and str(out) == "-":
+        write(sys.stdout)
+    elif isinstance(out, str | Path):
+        path = Path(out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            write(fh)
+        tmp.replace(path)
+    else:
+        write(out)
+    return len(rows)

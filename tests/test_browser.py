@@ -1,0 +1,287 @@
+"""The page in headless Chromium (Debian's chromium + chromedriver, via Selenium).
+
+Install the browser with scripts/install-browser.sh. Screenshots go to test-artifacts/;
+with UPDATE_README_SCREENSHOT=1 the citation test also refreshes docs/screenshot.png.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest_ui import ARTIFACTS, ROOT, STAFF_PASSWORD, AppServer, app_server  # noqa: F401
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SITES_Q = "Which sites did Anne Hidalgo propose for crack users' care?"
+EMERGENCY_Q = "My friend smoked crack and now he is not breathing, what do I do?"
+WAIT_S = 60
+
+if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+    pytest.skip("headless Chromium not installed (scripts/install-browser.sh)",
+                allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[WebDriver]:
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+                "--window-size=1440,1100"):
+        options.add_argument(arg)
+    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(driver: WebDriver, app_server: AppServer) -> WebDriver:  # noqa: F811
+    """A fresh session: reloading the page starts a new conversation."""
+    driver.get(app_server.url)
+    wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"))
+    wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#care-banner .care-banner"))
+    return driver
+
+
+def wait_for(driver: WebDriver, cond: Callable[[WebDriver], object], timeout: float = WAIT_S):
+    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(cond)
+
+
+def bot_messages(driver: WebDriver) -> list[WebElement]:
+    return driver.find_elements(By.CSS_SELECTOR, "#chat [data-testid='bot']")
+
+
+def ask(driver: WebDriver, question: str) -> WebElement:
+    """Type a question, send it, and wait until the reply is complete."""
+    before = len(bot_messages(driver))
+    box = driver.find_element(By.CSS_SELECTOR, "#question textarea")
+    box.clear()
+    # Selenium types into the textarea; newlines would send early, so the text is set whole.
+    driver.execute_script(
+        "const el = arguments[0]; el.value = arguments[1];"
+        "el.dispatchEvent(new Event('input', {bubbles: true}));", box, question)
+    driver.find_element(By.CSS_SELECTOR, "#ask-btn").click()
+    wait_for(driver, lambda d: len(bot_messages(d)) > before
+             and bot_messages(d)[-1].text.strip() not in ("", "…"))
+    # Streaming is over when the sources/staff refresh has run: the textbox is idle again.
+    wait_for(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "#chat .pending, "
+                                                    "#chat .generating"))
+    time.sleep(0.5)
+    return bot_messages(driver)[-1]
+
+
+def shot(driver: WebDriver, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    driver.save_screenshot(str(path))
+    return path
+
+
+def test_care_banner_is_visible_with_last_checked_date(page: WebDriver) -> None:
+    banner = page.find_element(By.CSS_SELECTOR, "#care-banner .care-banner")
+    assert banner.is_displayed()
+    text = banner.text
+    for needle in ("Drogues Info Service", "0 800 23 13 13", "15 / 112", "3114", "checked 20"):
+        assert needle in text
+    # Still on screen after scrolling to the bottom of the page.
+    page.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+    top = page.execute_script("return arguments[0].getBoundingClientRect().top", banner)
+    assert 0 <= top < 20
+
+
+def test_question_citation_opens_highlighted_passage(page: WebDriver) -> None:
+    reply = ask(page, SITES_Q)
+    assert "Grands Boulevards" in reply.text
+    cite = wait_for(page, lambda d: d.find_elements(By.CSS_SELECTOR, "#chat a.cite"))[0]
+    assert cite.text == "[1]"
+    cite.click()
+    card = wait_for(
+        page, lambda d: d.find_element(By.CSS_SELECTOR, "#sources-panel .source.active"))
+    assert card.get_attribute("id") == "src-0-1"
+    mark = card.find_element(By.CSS_SELECTOR, "mark.quote")
+    assert mark.is_displayed()
+    # The highlighted passage is the quote in the reply, inside its surrounding text.
+    assert mark.text.strip() and mark.text.strip() in reply.text
+    context = card.find_element(By.CSS_SELECTOR, ".src-context").text
+    assert len(context) > len(mark.text) + 100
+    assert "Anne Hidalgo proposes sites" in card.text  # document title
+    assert "Provenance" in card.text and "Published" in card.text
+    copy = card.find_element(By.CSS_SELECTOR, "button.copy-quote")
+    assert "hidalgo-letter-castex" in copy.get_attribute("data-copy")
+    copy.click()
+    wait_for(page, lambda d: copy.text == "Copied")
+    # What landed on the clipboard: the quote, then its reference.
+    box = page.find_element(By.CSS_SELECTOR, "#question textarea")
+    box.click()
+    box.send_keys(Keys.CONTROL, "v")
+    pasted = box.get_attribute("value")
+    assert pasted.startswith("“" + mark.text.strip()[:40])
+    assert "Anne Hidalgo proposes sites" in pasted and "hidalgo-letter-castex" in pasted
+    box.clear()
+    path = shot(page, "citation-sources-panel.png")
+    assert path.stat().st_size > 10_000
+    if os.environ.get("UPDATE_README_SCREENSHOT"):
+        (ROOT / "docs").mkdir(exist_ok=True)
+        page.execute_script("window.scrollTo(0, 0)")
+        page.save_screenshot(str(ROOT / "docs" / "screenshot.png"))
+
+
+def test_html_and_script_message_is_shown_as_text(page: WebDriver) -> None:
+    payload = ("<script>window.__pwned=1;alert('xss')</script>"
+               "<img src=x onerror=\"window.__pwned=2\"><b id=\"injected\">bold</b>")
+    ask(page, payload)
+    with pytest.raises(NoAlertPresentException):
+        page.switch_to.alert.text  # noqa: B018 - raises when there is no alert
+    assert page.execute_script("return window.__pwned === undefined")
+    assert not page.find_elements(By.CSS_SELECTOR, "#injected")
+    assert not page.find_elements(By.CSS_SELECTOR, "#chat script, #chat img[src='x']")
+    user = page.find_elements(By.CSS_SELECTOR, "#chat [data-testid='user']")[-1]
+    assert payload in user.text
+    shot(page, "html-message-as-text.png")
+
+
+def test_emergency_reply_is_first_and_distinct(page: WebDriver) -> None:
+    reply = ask(page, EMERGENCY_Q)
+    box = reply.find_element(By.CSS_SELECTOR, ".emergency-reply")
+    assert box.is_displayed()
+    assert "EMERGENCY" in box.text and "15" in box.text and "112" in box.text
+    alert = page.find_element(By.CSS_SELECTOR, "#emergency-alert .emergency-alert")
+    assert "15" in alert.text and "112" in alert.text
+    chat = page.find_element(By.CSS_SELECTOR, "#chat")
+    # The alert sits above the conversation.
+    assert alert.location["y"] < chat.location["y"]
+    assert "emergency" in page.find_element(
+        By.CSS_SELECTOR, "#care-banner .care-banner").get_attribute("class")
+    shot(page, "emergency.png")
+
+
+def test_interface_follows_a_french_question(page: WebDriver) -> None:
+    reply = ask(page, "Combien de lieux d'accueil pour usagers de drogues sont déjà ouverts "
+                      "dans le 18e arrondissement ?")
+    assert reply.text.strip()
+    wait_for(page, lambda d: "Pour le public" in d.find_element(By.TAG_NAME, "body").text)
+    assert "Besoin d'aide" in page.find_element(By.CSS_SELECTOR, "#care-banner").text
+    # The toggle wins over the question's language.
+    page.execute_script("window.scrollTo(0, 0)")
+    english = page.find_element(By.XPATH, "//*[@id='lang-choice']//label[contains(., 'English')]")
+    english.click()
+    wait_for(page, lambda d: "For the public" in d.find_element(By.TAG_NAME, "body").text)
+
+
+def test_staff_tab_needs_the_password_and_shows_the_trace(page: WebDriver) -> None:
+    ask(page, SITES_Q)
+    ask(page, "and in the 19th?")
+    page.execute_script("window.scrollTo(0, 0)")
+    page.find_element(By.XPATH, "//button[@role='tab' and contains(., 'Staff')]").click()
+    # Locked: the staff view is not on the page at all.
+    assert not [e for e in page.find_elements(By.CSS_SELECTOR, "#staff-view") if e.is_displayed()]
+    pw = wait_for(page, lambda d: d.find_element(By.CSS_SELECTOR, "#staff-password input"))
+    pw.send_keys("wrong")
+    page.find_element(By.CSS_SELECTOR, "#staff-unlock").click()
+    wait_for(page, lambda d: "Wrong password" in d.find_element(By.TAG_NAME, "body").text)
+    assert "Retrieved passages" not in page.find_element(By.TAG_NAME, "body").text
+    pw.clear()
+    pw.send_keys(STAFF_PASSWORD)
+    page.find_element(By.CSS_SELECTOR, "#staff-unlock").click()
+    view = wait_for(page, lambda d: d.find_element(By.CSS_SELECTOR, "#staff-view .staff"))
+    wait_for(page, lambda d: "Retrieved passages" in view.text)
+    text = view.text
+    assert "Guardrail decision" in text
+    assert "Which sites did Anne Hidalgo propose for crack users' care in the 19th?" in text
+    for col in ("dense", "BM25", "fused (RRF)"):
+        assert col in text
+    assert "Timings" in text and "total" in text and " ms" in text
+    rows = view.find_elements(By.CSS_SELECTOR, "table:not(.kv) tr")
+    assert len(rows) >= 3  # header + passages
+    shot(page, "staff-view.png")
+
+
+def test_feedback_form_lands_in_sqlite(page: WebDriver, app_server: AppServer) -> None:  # noqa: F811
+    ask(page, SITES_Q)
+    page.find_element(By.XPATH, "//*[@id='feedback']//button[contains(., 'Feedback')]").click()
+    wait_for(page, lambda d: d.find_element(By.CSS_SELECTOR, "#fb-comment textarea").is_displayed())
+    page.find_element(By.XPATH, "//*[@id='fb-rating']//label[contains(., 'No')]").click()
+    page.find_element(By.XPATH, "//*[@id='fb-flags']//label[contains(., 'Missing')]").click()
+    comment = "browser feedback test " + str(time.time())
+    page.find_element(By.CSS_SELECTOR, "#fb-comment textarea").send_keys(comment)
+    page.find_element(By.CSS_SELECTOR, "#fb-send").click()
+    wait_for(page, lambda d: "feedback on reply 1 is saved" in
+             d.find_element(By.CSS_SELECTOR, "#fb-note").text)
+    # The form is emptied for the next piece of feedback.
+    assert not page.find_element(By.CSS_SELECTOR, "#fb-comment textarea").get_attribute("value")
+    conn = sqlite3.connect(app_server.db_path)
+    try:
+        row = conn.execute("SELECT rating, wrong_source, missing_information, question, source "
+                           "FROM feedback WHERE comment = ?", (comment,)).fetchone()
+    finally:
+        conn.close()
+    assert row == ("down", 0, 1, SITES_Q, "ui")
+
+
+def test_thumb_on_a_reply_lands_in_sqlite(page: WebDriver, app_server: AppServer) -> None:  # noqa: F811
+    ask(page, SITES_Q)
+    conn = sqlite3.connect(app_server.db_path)
+    before = conn.execute("SELECT COUNT(*) FROM feedback WHERE rating = 'up'").fetchone()[0]
+    like = page.find_elements(By.CSS_SELECTOR, "#chat button[aria-label='Like']")[-1]
+    like.click()
+    wait_for(page, lambda d: "feedback on reply 1 is saved" in d.find_element(
+        By.CSS_SELECTOR, "#fb-note").text)
+    after = conn.execute("SELECT COUNT(*) FROM feedback WHERE rating = 'up'").fetchone()[0]
+    conn.close()
+    assert after == before + 1
+
+
+def test_new_conversation_forgets_the_previous_one(page: WebDriver) -> None:
+    ask(page, SITES_Q)
+    assert page.find_elements(By.CSS_SELECTOR, "#sources-panel .source")
+    # A script click: the button may sit under the fixed care banner after the reply scrolled.
+    page.execute_script("arguments[0].click()", page.find_element(By.CSS_SELECTOR, "#clear-btn"))
+    wait_for(page, lambda d: not bot_messages(d))
+    assert not page.find_elements(By.CSS_SELECTOR, "#sources-panel .source")
+    # A fresh conversation: reply numbering starts again at 1.
+    ask(page, "What does Charonnes hand out from his van?")
+    panel = page.find_element(By.CSS_SELECTOR, "#sources-panel").text
+    assert "Reply 1: What does Charonnes" in panel
+    assert "Reply 2" not in panel and SITES_Q not in panel
+
+
+def test_flag_on_a_reply_lands_in_sqlite(page: WebDriver, app_server: AppServer) -> None:  # noqa: F811
+    ask(page, SITES_Q)
+    page.find_elements(By.CSS_SELECTOR, "#chat button[aria-label='Feedback']")[-1].click()
+    option = wait_for(page, lambda d: d.find_element(
+        By.XPATH, "//*[@id='chat']//button[contains(@class, 'extra-feedback-option')]"
+                  "[normalize-space()='Wrong source']"))
+    option.click()
+    wait_for(page, lambda d: "feedback on reply 1 is saved" in d.find_element(
+        By.CSS_SELECTOR, "#fb-note").text)
+    conn = sqlite3.connect(app_server.db_path)
+    try:
+        row = conn.execute("SELECT rating, wrong_source, missing_information, question FROM "
+                           "feedback ORDER BY id DESC LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    assert row == ("", 1, 0, SITES_Q)

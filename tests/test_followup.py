@@ -1,0 +1,93 @@
+"""Follow-up questions are rewritten with the previous user turn; others stay unchanged."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.followup import rewrite_question
+
+
+def history(*questions: str) -> list[dict[str, str]]:
+    out = []
+    for q in questions:
+        out.append({"role": "user", "content": q})
+        out.append({"role": "assistant", "content": "Some reply [1]."})
+    return out
+
+
+SITES = "Which sites did Hidalgo propose?"
+
+
+@pytest.mark.parametrize(
+    ("previous", "question", "expected"),
+    [
+        (SITES, "and in the 19th?", "Which sites did Hidalgo propose in the 19th?"),
+        (SITES, "And in the 19th arrondissement?",
+         "Which sites did Hidalgo propose in the 19th arrondissement?"),
+        (SITES, "what about the Grands Boulevards?",
+         "Which sites did Hidalgo propose, the Grands Boulevards?"),
+        ("How many reception places are open in the 18th arrondissement?", "and the 19th?",
+         "How many reception places are open in the 19th arrondissement?"),
+        ("Quels sites Anne Hidalgo a-t-elle proposés ?", "Et dans le 19e ?",
+         "Quels sites Anne Hidalgo a-t-elle proposés dans le 19e ?"),
+        ("Combien de salles de consommation à Paris ?", "et pour Marseille ?",
+         "Combien de salles de consommation à Marseille ?"),
+        ("How many crack users died in Marseille in 2022?", "in 2023?",
+         "How many crack users died in Marseille in 2023?"),
+    ],
+)
+def test_elliptical_follow_ups_carry_the_previous_topic(
+    previous: str, question: str, expected: str
+) -> None:
+    rewritten, why = rewrite_question(question, history(previous))
+    assert rewritten == expected
+    assert why and "unchanged" not in why
+
+
+def test_pronoun_follow_up_gets_the_previous_topic_words() -> None:
+    previous = "What did the health ministry conclude about the consumption rooms?"
+    rewritten, why = rewrite_question("Who wrote it?", history(previous))
+    assert rewritten.startswith("Who wrote it")
+    for word in ("health", "ministry", "consumption", "rooms"):
+        assert word in rewritten
+    assert "carried over" in why
+
+
+def test_chained_follow_ups_resolve_against_the_rewritten_previous_turn() -> None:
+    rewritten, _ = rewrite_question("and in the 20th?", history(SITES, "and in the 19th?"))
+    assert rewritten == "Which sites did Hidalgo propose in the 20th?"
+
+
+def test_only_user_turns_are_used() -> None:
+    h = [
+        {"role": "user", "content": SITES},
+        {"role": "assistant", "content": "The 18th arrondissement and the XXth [1]."},
+    ]
+    rewritten, _ = rewrite_question("and in the 19th?", h)
+    assert rewritten == "Which sites did Hidalgo propose in the 19th?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What does Charonnes hand out from his van?",
+        "Where can I get help to stop using crack in Paris?",
+        "Is there a consumption room in Paris?",
+        "Who did the mayor of Paris send her letter to?",
+        "What is crack?",
+        "Combien de lieux d'accueil sont ouverts dans le 18e arrondissement ?",
+        "How many complaints did Inserm receive from crack users refused care?",
+    ],
+)
+def test_self_contained_questions_are_unchanged(question: str) -> None:
+    rewritten, why = rewrite_question(question, history(SITES))
+    assert rewritten == question
+    assert "unchanged" in why
+
+
+@pytest.mark.parametrize("h", [None, [], [{"role": "assistant", "content": "Hello"}]])
+def test_no_previous_question_means_no_rewrite(h: list[dict[str, str]] | None) -> None:
+    assert rewrite_question("and in the 19th?", h) == (
+        "and in the 19th?",
+        "no earlier question in the conversation",
+    )
