@@ -113,11 +113,22 @@ def _correct(token: str) -> str:
     return token
 
 
+_CONTRACTIONS = [
+    (re.compile(p), r) for p, r in (
+        (r"\bcan'?t\b", "can not"), (r"\bwon'?t\b", "will not"), (r"\bain'?t\b", "is not"),
+        (r"(\w)n't\b", r"\1 not"), (r"\bi'm\b", "i am"), (r"(\w)'re\b", r"\1 are"),
+        (r"(\w)'ve\b", r"\1 have"), (r"(\w)'ll\b", r"\1 will"),
+    )
+]
+
+
 def normalise(text: str) -> str:
     """Folded, de-elongated, alias-mapped, typo-corrected tokens joined by single spaces."""
     folded = fold(text)
     folded = re.sub(r"(.)\1{2,}", r"\1\1", folded)  # "heeeelp" -> "heelp"
-    folded = re.sub(r"(\w)'(\w)", r"\1 \2", folded)  # j'ai -> j ai, don't -> don t
+    for pattern, repl in _CONTRACTIONS:  # don't -> do not, before apostrophes are split
+        folded = pattern.sub(repl, folded)
+    folded = re.sub(r"(\w)'(\w)", r"\1 \2", folded)  # j'ai -> j ai
     out = []
     for tok in _TOKEN.findall(folded):
         tok = ALIASES.get(tok, tok)
@@ -146,10 +157,12 @@ RULES: list[tuple[str, str, str]] = [
     ("emergency", "unconscious / unresponsive",
      r"unconscious|unresponsive|passed out|(?:will not|can not|does not|not) wak(?:e|ing)"
      r"|collaps|blacked out|turning blue|lips (?:are |went )?blue|blue lips|not moving"
-     r"|not responding|(?:not|n t|stopped) (?:answering|reacting) (?:me|to me|at all)|inconscien"
+     r"|not responding|(?:will not|does not|is not|not) respond"
+     r"|(?:not|n t|stopped) (?:answering|reacting) (?:me|to me|at all)|inconscien"
      r"|perdu connaissance|evanou|(?:se )?reveill?e (?:plus|pas)"
      r"|reagit (?:plus|pas)|repond (?:plus|pas)|dans les pommes|levres (?:sont )?bleues"
-     r"|devient bleu|bouge plus|s est effondre"),
+     r"|devient bleu|bouge plus|s est effondre"
+     r"|foam\w* at (?:the |his |her )?mouth|mousse (?:a|aux) (?:la )?(?:bouche|levres)"),
     ("emergency", "chest pain / heart",
      r"chest (?:pain|hurt|is tight|tight|pressure)|pain in (?:my|his|her) chest|heart attack"
      r"|heart (?:is )?(?:racing|pounding|going crazy|beating (?:really |so )?fast)"
