@@ -327,6 +327,7 @@ SCOPE = re.compile(
     r" (?:crack|rock|cocaine|drogue|drug|toxico\w*|addict\w*|usagers?|users?|consommateurs?|paris"
     r"|parisien\w*|hidalgo|castex|stalingrad|eole|forceval|riquet|villette|chapelle|police"
     r"|prefecture|prefet|plan|inserm|halte|hsa|scmr|shoot|consumption|consommation|mayor|maire"
+    r"|care|soins?|treatment|traitement|health\w*|sante|hospital\w*|hopital\w*"
     r"|mairie|arrondissement|\d+(?:e|th|eme)|government|gouvernement|minist\w*|darmanin"
     r"|residents?|riverains?|neighbou?rs?|voisins?|overdose\w*|harm|risques|caarud|csapa"
     r"|methadone|gaia|lariboisiere|strasbourg|argos|dealers?|trafi\w*|charonnes|dagnaud"
