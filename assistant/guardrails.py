@@ -34,7 +34,7 @@ class Decision:
     reasons: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     similarity: float | None = None
-    # The message's embedding when the guard computed one: retrieval may reuse it.
+    # The message's embedding when the similarity check ran (rules alone did not decide).
     vector: list[float] | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:

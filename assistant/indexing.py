@@ -159,9 +159,9 @@ def ingest(
 
         (index_dir / RUNNING_MARKER).write_text(str(os.getpid()))
         index = VectorIndex(settings)
-        fingerprint = index_fingerprint(settings)
-        if index.fingerprint() != fingerprint:
-            report.rebuilt = index.fingerprint() is not None
+        fingerprint, stored_fingerprint = index_fingerprint(settings), index.fingerprint()
+        if stored_fingerprint != fingerprint:
+            report.rebuilt = stored_fingerprint is not None
             index.reset(fingerprint)
 
         stored = index.chunk_ids_by_doc()
