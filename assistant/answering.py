@@ -7,7 +7,7 @@ exactly `document_text[start:end]`. Passages are data: their text is quoted, nev
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -88,6 +88,7 @@ class ScoredSentence:
     cosine: float
     overlap: float
     score: float
+    found: frozenset[str] = frozenset()  # the question's specific terms this sentence has
 
 
 @dataclass
@@ -171,11 +172,15 @@ class SentenceAnswerer:
         scored: list[ScoredSentence] = []
         for (doc_id, s, e), vec in zip(keys, self._sentence_vectors(keys), strict=True):
             text = self.documents[doc_id]["text"][s:e]
-            overlap = matcher.share(set(lexical_tokens(text)))
+            stems = set(lexical_tokens(text))
+            overlap = matcher.share(stems)
             cosine = float(np.dot(vec, q))
             title = self.documents[doc_id]["title"]
             score = 0.6 * cosine + 0.4 * overlap
-            scored.append(ScoredSentence(doc_id, title, s, e, text, cosine, overlap, score))
+            found = frozenset(matcher.found(stems))
+            scored.append(
+                ScoredSentence(doc_id, title, s, e, text, cosine, overlap, score, found)
+            )
         scored.sort(key=lambda x: -x.score)
         evidence = {t for p in passages for t in lexical_tokens(p.text)}
         coverage = matcher.share(evidence)
@@ -197,15 +202,14 @@ class SentenceAnswerer:
                 f"(missing: {missing})",
             )
         chosen = [scored[0]]
-        covered = matcher.found(set(lexical_tokens(scored[0].text)))
+        covered = set(scored[0].found)
         for cand in scored[1:]:
             if len(chosen) >= st.max_sentences or cand.score < st.relative_cutoff * best:
                 break
-            adds = matcher.found(set(lexical_tokens(cand.text)))
-            if not adds - covered:
+            if not cand.found - covered:
                 continue  # says nothing the reply doesn't already say
             chosen.append(cand)
-            covered |= adds
+            covered |= cand.found
         chosen = [self._with_context(x) for x in chosen]
         # Source order reads better than score order; merged context may now overlap.
         chosen.sort(key=lambda x: (x.doc_id, x.start))
@@ -228,10 +232,7 @@ class SentenceAnswerer:
         text = self.documents[x.doc_id]["text"]
         if "\n" in text[prev_end : x.start]:
             return x  # never reach back across a paragraph
-        return ScoredSentence(
-            x.doc_id, x.title, prev_start, x.end, text[prev_start : x.end],
-            x.cosine, x.overlap, x.score,
-        )
+        return replace(x, start=prev_start, text=text[prev_start : x.end])
 
     def write(self, draft: Draft, lang: Lang) -> tuple[str, list[Citation]]:
         t = TEXT[lang]

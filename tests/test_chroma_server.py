@@ -14,18 +14,13 @@ import pytest
 from assistant.indexing import ingest
 from assistant.settings import Settings
 from tests.conftest import copy_corpus, make_settings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.conftest_ui import free_port
 
 
 @pytest.fixture()
 def chroma_server(tmp_path: Path) -> Iterator[int]:
     exe = shutil.which("chroma") or str(Path(__import__("sys").executable).parent / "chroma")
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "chroma.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [exe, "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1",
