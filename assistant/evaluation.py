@@ -106,8 +106,28 @@ class Summary:
             "kind_accuracy": self._rate([r.kind_ok for r in rows]),
             "kind_accuracy_by_expect": {k: self._rate(v) for k, v in sorted(by_kind.items())},
             "citation_validity": self._rate([r.citations_ok for r in rows]),
+            # Of the replies that said "the sources don't say", the share that should have.
+            "no_answer_precision": self._rate(
+                [r.question.expect == "no_answer" for r in rows if r.answer.kind == "no_answer"]
+            ),
+            **self._written(),
             "latency_ms_p50": float(np.percentile(latencies, 50)) if latencies else None,
             "latency_ms_p95": float(np.percentile(latencies, 95)) if latencies else None,
+        }
+
+    def _written(self) -> dict[str, Any]:
+        """For a language-model answerer: how often it was used and what the check removed."""
+        traces = [r.answer.trace.get("written") for r in self.rows]
+        traces = [t for t in traces if t]
+        if not traces:
+            return {}
+        kept = sum(t["kept"] for t in traces)
+        removed = sum(t["removed"] for t in traces)
+        return {
+            "written_answers": sum(1 for t in traces if not t["fallback"]),
+            "written_fallbacks": sum(1 for t in traces if t["fallback"]),
+            "written_sentences": kept + removed,
+            "sentences_removed_share": removed / (kept + removed) if kept + removed else None,
         }
 
     def report(self) -> str:
@@ -126,8 +146,16 @@ class Summary:
             lines.append(f"  {kind:<23} {pct(rate)}")
         lines += [
             f"citation validity         {pct(m['citation_validity'])}",
+            f"no_answer precision       {pct(m['no_answer_precision'])}",
             f"latency p50 / p95         {m['latency_ms_p50']:.1f} / {m['latency_ms_p95']:.1f} ms",
         ]
+        if "written_sentences" in m:
+            lines += [
+                f"written answers used      {m['written_answers']} "
+                f"(fell back to quotes: {m['written_fallbacks']})",
+                f"sentences removed         {pct(m['sentences_removed_share'])} "
+                f"of {m['written_sentences']} written",
+            ]
         failures = [r for r in self.rows if not (r.kind_ok and r.facts is not False
                                                   and r.hit is not False and r.citations_ok)]
         for r in failures:

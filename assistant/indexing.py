@@ -3,6 +3,7 @@
 Index layout under `index_dir`:
   chroma/            Chroma PersistentClient data (persistent mode only)
   documents.json     the cleaned documents every citation slices into
+  sidecar/           chunk table, vectors and BM25 index read at start (assistant/sidecar.py)
   .ingest-running    present while an ingest writes; a leftover means it was interrupted
 """
 
@@ -21,7 +22,9 @@ from filelock import FileLock
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from assistant.corpus import Document, Skipped, load_corpus
+from assistant.retrieval import uncached_lexical_tokens
 from assistant.settings import ChunkingSettings, Settings
+from assistant.sidecar import open_table, rebuild
 from assistant.vectorstore import VectorIndex
 
 # Bump when chunking logic changes in a way the settings don't show: forces a rebuild.
@@ -67,12 +70,16 @@ def chunk_document(doc: Document, chunking: ChunkingSettings) -> list[Chunk]:
 
 def index_fingerprint(settings: Settings) -> dict[str, Any]:
     """What the vectors depend on; any change means a full rebuild."""
-    return {
+    fingerprint: dict[str, Any] = {
         "embedding_model": settings.embedding.model,
         "chunk_size": settings.chunking.chunk_size,
         "chunk_overlap": settings.chunking.chunk_overlap,
         "chunker_version": CHUNKER_VERSION,
     }
+    # torch and fp32 ONNX give the same vectors (to 1e-7); int8 weights do not.
+    if settings.embedding.backend == "onnx-int8":
+        fingerprint["embedding_backend"] = "onnx-int8"
+    return fingerprint
 
 
 @dataclass
@@ -109,6 +116,29 @@ class IngestReport:
         for s in self.skipped:
             out.append(f"SKIPPED {s.path}: {s.reason}")
         return out
+
+
+WRITE_BATCH = 512  # chunks per embedding call and Chroma write
+
+
+class _BatchWriter:
+    """Queues re-embedded documents and writes them about WRITE_BATCH chunks at a time."""
+
+    def __init__(self, index: VectorIndex) -> None:
+        self.index = index
+        self.pending: list[tuple[Document, list[Chunk], bool]] = []
+        self.size = 0
+
+    def add(self, doc: Document, chunks: list[Chunk], *, replaces: bool) -> None:
+        self.pending.append((doc, chunks, replaces))
+        self.size += len(chunks)
+        if self.size >= WRITE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.pending, self.size = self.pending, [], 0  # a failed write is not retried
+        if batch:
+            self.index.write_documents(batch)
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:
@@ -169,22 +199,35 @@ def ingest(
             index.delete_doc(doc_id)
             report.removed.append(doc_id)
 
-        for doc_id, doc in docs.items():
-            chunks = chunk_document(doc, settings.chunking)
-            report.chunks += len(chunks)
-            have = stored.get(doc_id, {})
-            # Up to date only if exactly the expected chunks are there, all from this version.
-            expected = {c.id for c in chunks}
-            if set(have) == expected and set(have.values()) == {doc.content_hash}:
-                report.unchanged.append(doc_id)
-                continue
-            if on_document:
-                on_document(doc_id)
-            if have:
-                index.delete_doc(doc_id)
-            index.add_chunks(doc, chunks)
-            report.embedded.append(doc_id)
+        writer = _BatchWriter(index)
+        try:
+            for doc_id, doc in docs.items():
+                chunks = chunk_document(doc, settings.chunking)
+                report.chunks += len(chunks)
+                have = stored.get(doc_id, {})
+                # Up to date only if exactly the expected chunks are there, from this version.
+                expected = {c.id for c in chunks}
+                if set(have) == expected and set(have.values()) == {doc.content_hash}:
+                    report.unchanged.append(doc_id)
+                    continue
+                if on_document:
+                    on_document(doc_id)
+                writer.add(doc, chunks, replaces=bool(have))
+                report.embedded.append(doc_id)
+            writer.flush()
+        except Exception:
+            # The documents queued before the failure are still written; the marker stays,
+            # so the next run finishes the rest.
+            writer.flush()
+            raise
 
+        # The sidecar follows the collection: rebuilt after any write, else checked.
+        if report.embedded or report.removed or report.rebuilt or report.repaired:
+            table = rebuild(index, uncached_lexical_tokens)
+        else:
+            table = open_table(index, uncached_lexical_tokens)
+        if index.content_hash() != table.manifest["content_hash"]:
+            index.set_content_hash(table.manifest["content_hash"])
         _write_json_atomic(
             index_dir / DOCUMENTS_FILE,
             {doc_id: {**doc.metadata(), "hash": doc.content_hash, "text": doc.text}

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import bm25s
 import numpy as np
 import Stemmer
 import yaml
@@ -15,6 +14,7 @@ import yaml
 from assistant.language import EN_STOP, FR_STOP, Lang, content_words, fold
 from assistant.models import Passage
 from assistant.settings import RetrievalSettings
+from assistant.sidecar import ChunkTable, open_table
 from assistant.vectorstore import VectorIndex
 
 GLOSSARY_FILE = Path(__file__).parent / "data" / "glossary_fr_en.yaml"
@@ -28,7 +28,24 @@ def _stemmer() -> Stemmer.Stemmer:
 
 def lexical_tokens(text: str) -> list[str]:
     """Folded, stop-worded, stemmed tokens for BM25 and term coverage."""
+    if len(text) > _CACHED_CHARS:
+        return uncached_lexical_tokens(text)
+    return list(_cached_tokens(text))
+
+
+def uncached_lexical_tokens(text: str) -> list[str]:
+    """`lexical_tokens` for bulk work (indexing every chunk) that would only churn the cache."""
     return _stemmer().stemWords(content_words(text))
+
+
+# The answerer tokenizes the same passages and sentences for question after question;
+# whole documents and bulk indexing don't go through the cache (bounded: ~16 MB at most).
+_CACHED_CHARS = 2000
+
+
+@lru_cache(maxsize=4096)
+def _cached_tokens(text: str) -> tuple[str, ...]:
+    return tuple(uncached_lexical_tokens(text))
 
 
 @lru_cache(maxsize=2)
@@ -98,73 +115,77 @@ def make_query(question: str, lang: Lang, settings: RetrievalSettings) -> Query:
 
 
 class HybridRetriever:
-    """Loads every chunk of the index once and answers queries from memory + Chroma."""
+    """Answers queries from the chunk table (assistant/sidecar.py) and, for large indexes,
+    Chroma's HNSW index; nothing is read from Chroma per query but nearest-neighbour ids."""
 
-    def __init__(self, index: VectorIndex, settings: RetrievalSettings) -> None:
+    def __init__(self, index: VectorIndex, settings: RetrievalSettings,
+                 table: ChunkTable | None = None) -> None:
         self.index = index
         self.settings = settings
-        chunks = sorted(index.all_chunks(), key=lambda c: (c["doc_id"], c["chunk_index"]))
-        self.chunks = chunks
-        self.by_id = {c["id"]: i for i, c in enumerate(chunks)}
-        self.bm25: bm25s.BM25 | None = None
-        if chunks:
-            self.bm25 = bm25s.BM25()
-            # Every chunk gets at least one token so BM25's matrix rows line up with chunks.
-            self.bm25.index(
-                [lexical_tokens(c["text"]) or ["\x00"] for c in chunks], show_progress=False
-            )
+        self.table = table if table is not None else open_table(index, uncached_lexical_tokens)
+        self.bm25 = self.table.bm25
+        self._vocab = self.bm25.vocab_dict if self.bm25 is not None else {}
 
     def __len__(self) -> int:
-        return len(self.chunks)
+        return len(self.table)
 
     def _bm25_ranked(self, terms: list[str]) -> list[tuple[int, float]]:
         if self.bm25 is None:
             return []
-        known = [t for t in terms if t in self.bm25.vocab_dict]
+        known = [t for t in terms if t in self._vocab]
         if not known:
             return []
-        scores = self.bm25.get_scores(known)
-        order = np.argsort(-scores)[: self.settings.bm25_k]
-        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+        return _top(self.bm25.get_scores(known), self.settings.bm25_k, positive=True)
+
+    def _dense_ranked(self, q: np.ndarray) -> list[tuple[int, float]]:
+        """(row, cosine), best first: exact over the chunk vectors up to `exact_search_max`
+        chunks, Chroma's HNSW neighbours above."""
+        k = min(self.settings.dense_k, len(self.table))
+        if len(self.table) <= self.settings.exact_search_max:
+            return _top(_dot(self.table.vectors, q), k)
+        rows = self.table.row_of
+        return [
+            (rows[cid], sim) for cid, sim in self.index.dense_search_by_vector(q, k) if cid in rows
+        ]
 
     def retrieve(self, query: Query, query_vector: list[float]) -> list[Passage]:
         """Fused top-k passages, each with its dense, BM25 and fused scores.
 
         Passages whose cosine similarity is under the score floor are dropped.
         """
-        if not self.chunks:
+        if not len(self.table):
             return []
         s = self.settings
-        dense = self.index.dense_search_by_vector(query_vector, s.dense_k)
+        q = np.asarray(query_vector, dtype=np.float32)
+        dense = self._dense_ranked(q)
         lexical = self._bm25_ranked(query.terms)
         fused: dict[int, float] = {}
         dense_rank: dict[int, int] = {}
         bm25_rank: dict[int, tuple[int, float]] = {}
-        for rank, (cid, _sim) in enumerate(dense, 1):
-            if cid in self.by_id:
-                i = self.by_id[cid]
-                dense_rank[i] = rank
-                fused[i] = fused.get(i, 0.0) + s.dense_weight / (s.rrf_k + rank)
+        for rank, (i, _sim) in enumerate(dense, 1):
+            dense_rank[i] = rank
+            fused[i] = fused.get(i, 0.0) + s.dense_weight / (s.rrf_k + rank)
         for rank, (i, score) in enumerate(lexical, 1):
             bm25_rank[i] = (rank, score)
             fused[i] = fused.get(i, 0.0) + s.bm25_weight / (s.rrf_k + rank)
         ranked = sorted(fused, key=lambda i: -fused[i])
-        cosine = self._cosines(ranked, query_vector)
+        # Exact cosine for every candidate, including those only BM25 found.
+        cosine = _dot(self.table.vectors[ranked], q)
         passages: list[Passage] = []
-        for i in ranked:
-            if cosine[i] < s.score_floor:
+        for i, cos in zip(ranked, cosine.tolist(), strict=True):
+            if cos < s.score_floor:
                 continue
-            c = self.chunks[i]
+            c = self.table.chunk(i)
             passages.append(
                 Passage(
                     doc_id=c["doc_id"],
                     chunk_id=c["id"],
                     text=c["text"],
-                    start=int(c["start"]),
-                    end=int(c["end"]),
-                    title=c.get("title", ""),
+                    start=c["start"],
+                    end=c["end"],
+                    title=c["title"],
                     score=fused[i],
-                    dense=cosine[i],
+                    dense=cos,
                     bm25=bm25_rank[i][1] if i in bm25_rank else None,
                     dense_rank=dense_rank.get(i),
                     bm25_rank=bm25_rank[i][0] if i in bm25_rank else None,
@@ -174,18 +195,26 @@ class HybridRetriever:
                 break
         return passages
 
-    def _cosines(self, rows: list[int], query_vector: list[float]) -> dict[int, float]:
-        """Exact cosine for every candidate, including those only BM25 found."""
-        if not rows:
-            return {}
-        ids = [self.chunks[i]["id"] for i in rows]
-        got = self.index.collection.get(ids=ids, include=["embeddings"])
-        vectors = dict(zip(got["ids"], got["embeddings"], strict=True))
-        q = np.asarray(query_vector, dtype=np.float32)
-        return {
-            i: float(np.dot(np.asarray(vectors[cid]), q))
-            for i, cid in zip(rows, ids, strict=True)
-        }
+
+def _dot(matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """matrix @ q on this thread: BLAS would wake its thread pool, whose spinning threads
+    then slow the next embedding on a two-core machine."""
+    return np.einsum("ij,j->i", matrix, q)
+
+
+def _top(scores: np.ndarray, k: int, positive: bool = False) -> list[tuple[int, float]]:
+    """The k best (row, score), best first, ties in row order (`positive`: scores > 0 only).
+
+    A partial sort: the score arrays are as long as the index.
+    """
+    rows = np.flatnonzero(scores > 0) if positive else np.arange(len(scores))
+    if k <= 0 or not len(rows):
+        return []
+    if k < len(rows):
+        kth = np.partition(scores[rows], len(rows) - k)[len(rows) - k]
+        rows = rows[scores[rows] >= kth]  # every row tied with the k-th stays in the running
+    order = rows[np.argsort(-scores[rows], kind="stable")][:k]
+    return [(int(i), float(scores[i])) for i in order]
 
 
 def specific_terms(query: Query) -> list[str]:

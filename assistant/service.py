@@ -8,10 +8,12 @@ returns the final Answer.
 from __future__ import annotations
 
 import logging
+import queue
 import re
+import threading
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,8 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from assistant.answering import SentenceAnswerer
 from assistant.care import CareDirectory
 from assistant.followup import rewrite_question
+from assistant.generation import WrittenAnswerer
+from assistant.grounding import GroundingCheck, corpus_names
 from assistant.guardrails import Decision, Guardrails
 from assistant.indexing import index_state, ingest, read_documents
 from assistant.language import Lang, detect_language
@@ -39,6 +43,15 @@ class TextDelta:
 
     text: str
     channel: str = "text"
+
+
+@dataclass
+class DraftDelta:
+    """Unchecked text from the language model, as it is generated; the checked reply
+    (TextDelta pieces) replaces it."""
+
+    text: str
+    channel: str = "draft"
 
 
 @dataclass
@@ -64,7 +77,7 @@ class Done:
     channel: str = "done"
 
 
-Event = TextDelta | Evidence | Resources | Done
+Event = TextDelta | DraftDelta | Evidence | Resources | Done
 
 INPUT_TEXT = {
     "empty": {
@@ -112,6 +125,7 @@ class _Turn:
     query: Query | None = None
     passages: list[Passage] = field(default_factory=list)
     question_vector: list[float] | None = None
+    on_token: Callable[[str], None] | None = None  # receives the model's draft as it comes
     query_vector: list[float] = field(default_factory=list)
     answer: Answer | None = None
 
@@ -135,11 +149,31 @@ class Assistant:
         self.documents = read_documents(self.settings.paths.index_dir)
         self.retriever = HybridRetriever(self.index, self.settings.retrieval)
         self.answerer = SentenceAnswerer(self.embeddings, self.documents, self.settings.answer)
-        self.answerer.warm()
+        e = self.settings.embedding
+        self.answerer.warm(e.precompute_sentences_max, e.sentence_cache)
         self.care = CareDirectory.load(self.settings.paths.care_directory)
         self.guardrails = Guardrails(self.care, self.embeddings)
         self.guardrails.warm()
         self.chain = self._build_chain()
+        self.writer = self._make_writer()
+
+    def _make_writer(self) -> WrittenAnswerer | None:
+        """The language-model answerer when the settings choose one; loaded once, here."""
+        llm = self.settings.llm
+        if llm.backend == "extractive":
+            return None
+        from assistant.llm import get_chat_model
+
+        get_chat_model(llm)  # fail at start, not on the first question, if it cannot load
+        a = self.settings.answer
+        check = GroundingCheck(
+            self.embeddings,
+            min_overlap=a.check_min_overlap,
+            min_cosine=a.check_min_cosine,
+            strong_cosine=a.check_strong_cosine,
+            names=corpus_names([d["text"] for d in self.documents.values()]),
+        )
+        return WrittenAnswerer(lambda: get_chat_model(llm), self.answerer, check, llm)
 
     # -- the chain ---------------------------------------------------------------------------
     def _build_chain(self) -> Runnable:
@@ -156,9 +190,18 @@ class Assistant:
         turn.timings[name] = (time.perf_counter() - t0) * 1000
 
     def _embed(self, turn: _Turn) -> _Turn:
-        """The question's vector, shared by the guardrails' similarity check and retrieval."""
+        """One model call: the vector of the text the dense retriever will see.
+
+        That text is known before the guardrails run (rewriting and expansion are rules). When
+        it is the question itself, the guardrails' similarity check shares the vector; when
+        not, the guardrails embed the question only if no rule decides first.
+        """
         t0 = time.perf_counter()
-        turn.question_vector = self.embeddings.embed_query(turn.question)
+        rewritten, _why = rewrite_question(turn.question, turn.history)
+        turn.query = make_query(rewritten, turn.lang, self.settings.retrieval)
+        turn.query_vector = self.embeddings.embed_query(turn.query.dense_text)
+        if turn.query.dense_text == turn.question:
+            turn.question_vector = turn.query_vector
         self._timed(turn, "embed", t0)
         return turn
 
@@ -186,10 +229,10 @@ class Assistant:
         if turn.answer is not None:
             return turn
         t0 = time.perf_counter()
-        query = turn.query = make_query(turn.rewritten, turn.lang, self.settings.retrieval)
-        if query.dense_text == turn.question and turn.question_vector:
-            turn.query_vector = turn.question_vector
-        else:  # expanded, translated or rewritten: embed what the dense retriever should see
+        query = turn.query
+        if query is None or query.original != turn.rewritten or not turn.query_vector:
+            # Not embedded ahead (the embed step was skipped or rewrote differently).
+            query = turn.query = make_query(turn.rewritten, turn.lang, self.settings.retrieval)
             turn.query_vector = self.embeddings.embed_query(query.dense_text)
         turn.passages = self.retriever.retrieve(query, turn.query_vector)
         turn.trace["query"] = {
@@ -208,6 +251,18 @@ class Assistant:
         draft = self.answerer.draft(turn.query, turn.query_vector, turn.passages)
         text, citations = self.answerer.write(draft, turn.lang)
         kind = "answer" if draft.grounded else "no_answer"
+        if draft.grounded and self.writer is not None:
+            # Only grounded questions reach the model; what it writes is checked, and the
+            # quotes above stay the reply when nothing it wrote survives the check.
+            t1 = time.perf_counter()
+            written = self.writer.write(turn.rewritten or turn.question, draft, turn.lang,
+                                        on_token=turn.on_token)
+            turn.trace["written"] = written.trace()
+            turn.timings["llm"] = (time.perf_counter() - t1) * 1000
+            if written.ttft_ms is not None:
+                turn.timings["llm_first_token"] = written.ttft_ms
+            if written.text:
+                text, citations = written.text, written.citations
         resources: list[dict[str, Any]] = []
         decision = turn.decision
         if decision is not None and decision.kind == "care":
@@ -236,13 +291,20 @@ class Assistant:
         return turn
 
     # -- public API --------------------------------------------------------------------------
-    def ask(self, question: str, history: History | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: History | None = None,
+        *,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """The reply to one message; `on_token` receives a language model's unchecked draft."""
         t0 = time.perf_counter()
         history = history or []
         text = normalise_message(question)
         lang = detect_language(text or "", default=_history_lang(history))
         limit = self.settings.ui.max_message_chars
-        turn = _Turn(text[: limit * 10], lang, history)
+        turn = _Turn(text[: limit * 10], lang, history, on_token=on_token)
         if not text:
             kind = "unreadable" if question and question.strip() else "empty"
             answer = Answer("out_of_scope", lang, INPUT_TEXT[kind][lang])
@@ -263,13 +325,41 @@ class Assistant:
         return answer
 
     def stream(self, question: str, history: History | None = None) -> Iterator[Event]:
-        """The reply as events: text in small pieces, then evidence, resources, the Answer."""
-        answer = self.ask(question, history)
+        """The reply as events: the model's draft as it is written (when a language model
+        answers), the checked text in small pieces, then evidence, resources, the Answer."""
+        if self.writer is None:
+            answer = self.ask(question, history)
+        else:
+            answer = yield from self._drafting(question, history)
         for piece in _pieces(answer.text):
             yield TextDelta(piece)
         yield Evidence(answer.citations, answer.retrieved)
         yield Resources(answer.resources)
         yield Done(answer)
+
+    def _drafting(
+        self, question: str, history: History | None
+    ) -> Generator[Event, None, Answer]:
+        """Run `ask` in a worker thread and pass the model's tokens on as they arrive."""
+        events: queue.Queue[DraftDelta | None] = queue.Queue()
+        result: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                result["answer"] = self.ask(
+                    question, history, on_token=lambda t: events.put(DraftDelta(t))
+                )
+            except BaseException as exc:  # re-raised in the caller's thread
+                result["error"] = exc
+            finally:
+                events.put(None)
+
+        threading.Thread(target=run, name="assistant-draft", daemon=True).start()
+        while (event := events.get()) is not None:
+            yield event
+        if "error" in result:
+            raise result["error"]
+        return result["answer"]
 
 
 def _history_lang(history: History) -> Lang:

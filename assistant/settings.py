@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -36,6 +36,16 @@ class EmbeddingSettings(BaseModel):
     model: str = "bundled:all-MiniLM-L6-v2"
     device: str = "cpu"
     batch_size: int = 32
+    # "onnx" gives the same vectors as "torch", faster (bench/bench_core.py); "onnx-int8"
+    # changes them. The ONNX export is made once and kept in cache_dir.
+    backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
+    cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/paris-crack-assistant
+    threads: int = 0  # ONNX Runtime threads per call; 0: one per core
+    # The answerer embeds every corpus sentence at start up to this many (about 60-100 a
+    # second here); beyond, it embeds the retrieved passages' sentences on demand and keeps
+    # the `sentence_cache` most recently used.
+    precompute_sentences_max: int = 1_000
+    sentence_cache: int = 50_000
 
 
 class ChunkingSettings(BaseModel):
@@ -63,6 +73,9 @@ class RetrievalSettings(BaseModel):
     # What the dense retriever embeds for a translated French question: the question with
     # its English expansion, or the expansion alone (bench/bench_french.py measures both).
     french_dense_text: Literal["question+expansion", "expansion"] = "expansion"
+    # Up to this many chunks, dense search is exact over the chunk vectors in memory; above,
+    # Chroma's HNSW index answers (faster, but with default settings it misses neighbours).
+    exact_search_max: int = 200_000
 
 
 class AnswerSettings(BaseModel):
@@ -76,6 +89,12 @@ class AnswerSettings(BaseModel):
     # A care reply adds what the sources say only when it is this strong: someone asking for
     # help should not get loosely related quotes after the directory.
     care_min_evidence: float = 0.55
+    # The check on a written (language-model) answer: a sentence is kept when this share of
+    # its content words is in the cited passage and its meaning is this close to it (cosine),
+    # or when its meaning alone is very close.
+    check_min_overlap: float = 0.5
+    check_min_cosine: float = 0.45
+    check_strong_cosine: float = 0.7
 
 
 class UISettings(BaseModel):
@@ -85,6 +104,28 @@ class UISettings(BaseModel):
     max_queue: int = 64
     staff_password: str | None = None
     max_message_chars: int = 2000
+
+
+def _openai_api_key() -> SecretStr | None:
+    key = os.environ.get("OPENAI_API_KEY")
+    return SecretStr(key) if key else None
+
+
+class LLMSettings(BaseModel):
+    # "extractive" answers with quotes and needs no model; "local" runs the GGUF below in
+    # process with llama.cpp; "openai" talks to any OpenAI-compatible server at base_url.
+    backend: Literal["extractive", "local", "openai"] = "extractive"
+    model_path: Path = PROJECT_ROOT / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    n_ctx: int = 4096
+    n_threads: int = 2
+    max_tokens: int = 256
+    temperature: float = 0.0
+    seed: int = 0
+    base_url: str = "http://127.0.0.1:8080/v1"
+    model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"  # model name sent to the openai backend
+    # ASSISTANT_LLM__API_KEY, else OPENAI_API_KEY, else none (local servers need none).
+    api_key: SecretStr | None = Field(default_factory=_openai_api_key)
+    timeout_s: float = 120.0
 
 
 class Settings(BaseSettings):
@@ -100,6 +141,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     ui: UISettings = UISettings()
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @classmethod
     def settings_customise_sources(

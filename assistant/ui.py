@@ -29,7 +29,7 @@ import gradio as gr  # noqa: E402
 
 from assistant.feedback import Feedback, FeedbackStore, default_db_path  # noqa: E402
 from assistant.models import Answer, Citation, Passage  # noqa: E402
-from assistant.service import Assistant, Done, Evidence, TextDelta  # noqa: E402
+from assistant.service import Assistant, Done, DraftDelta, Evidence, TextDelta  # noqa: E402
 from assistant.settings import Settings, get_settings  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,7 @@ T: dict[str, dict[str, Any]] = {
                             "Stay with the person and follow what the call handler tells you."),
         "lang": "Interface language",
         "you_sent": "(message of {n:,} characters, shown shortened)",
+        "checking": "Checking every sentence against its source…",
         "error": "Sorry, something went wrong on our side; please ask again. If someone is in "
         "danger, call 15 or 112.",
     },
@@ -138,6 +139,7 @@ T: dict[str, dict[str, Any]] = {
                             "Restez avec la personne et suivez les consignes de l'opérateur."),
         "lang": "Langue de l'interface",
         "you_sent": "(message de {n:,} caractères, affiché en partie)",
+        "checking": "Vérification de chaque phrase dans sa source…",
         "error": "Désolé, une erreur s'est produite de notre côté ; reposez la question. Si "
         "quelqu'un est en danger, appelez le 15 ou le 112.",
     },
@@ -195,6 +197,12 @@ def render_reply(text: str, kind: str, turn: int, citations: list[Citation], lan
     if kind == "care":
         return f'<div class="care-reply">\n\n{body}\n\n</div>'
     return body
+
+
+def render_draft(text: str, lang: str) -> str:
+    """A model's unchecked draft: plain escaped text (no source links), marked as checking."""
+    return (f'<div class="draft">\n\n{esc_md(text)}\n\n'
+            f'<p class="checking">{esc(T[lang]["checking"])}</p></div>')
 
 
 # -- panels ------------------------------------------------------------------------------------
@@ -331,6 +339,8 @@ def render_staff(turn: dict[str, Any] | None) -> str:
     if trace.get("answerer"):
         ans = {k: v for k, v in trace["answerer"].items() if k != "sentences"}
         parts.append("<h4>Answerer</h4>" + _kv_table(ans))
+    if trace.get("written"):
+        parts.append(_render_written(trace["written"]))
     rows = []
     for i, p in enumerate(turn.get("passages", []), 1):
         cited = any(d == p["doc_id"] and p["start"] <= s < p["end"] for d, s in cited_chunks)
@@ -353,6 +363,32 @@ def render_staff(turn: dict[str, Any] | None) -> str:
     parts.append("<h4>Timings</h4>" + _kv_table(timings))
     parts.append("</div>")
     return "".join(parts)
+
+
+def _render_written(written: dict[str, Any]) -> str:
+    """What the language model wrote, and which sentences the check kept or removed, and why."""
+    head = _kv_table({
+        "used": "no: " + written["fallback"] if written.get("fallback") else "yes",
+        "kept / removed": f"{written.get('kept', 0)} / {written.get('removed', 0)}",
+        "first token": f"{written['ttft_ms']} ms" if written.get("ttft_ms") else "",
+        "generation": f"{written.get('generate_ms', 0)} ms",
+        "tokens in / out": f"{written.get('tokens_in')} / {written.get('tokens_out')}",
+    })
+    rows = "".join(
+        f'<tr class="{"kept" if s["kept"] else "removed"}"><td>{"kept" if s["kept"] else "removed"}'
+        f"</td><td>{esc(s['text'])}</td><td>{esc(s['reason'])}</td>"
+        f'<td class="num">{_fmt(s["overlap"])}</td><td class="num">{_fmt(s["cosine"])}</td></tr>'
+        for s in written.get("sentences", [])
+    )
+    sources = ", ".join(f"[{x['n']}] {x['doc_id']} {x['start']}-{x['end']}"
+                        for x in written.get("sources", []))
+    return (
+        "<h4>Written answer check</h4>" + head
+        + f"<p><small>passages given to the model: {esc(sources)}</small></p>"
+        + f"<p><small>model output:</small></p><pre>{esc(written.get('raw', ''))}</pre>"
+        + "<table><tr><th></th><th>sentence</th><th>why</th><th>words</th><th>meaning</th></tr>"
+        + (rows or '<tr><td colspan="5">no sentence checked</td></tr>') + "</table>"
+    )
 
 
 def _passage_json(p: Passage) -> dict[str, Any]:
@@ -455,8 +491,17 @@ def build_app(
         # The Assistant decides everything; events arrive on separate channels. They are
         # gathered first because the reply's kind (known at Done) decides how it is shown:
         # an emergency is shown whole and at once, never trickled in.
+        # A language model's draft is shown as it is written, marked as unchecked; the checked
+        # reply replaces it, so no unsupported sentence stays on screen.
+        events: list[Any] = []
         try:
-            events = list(assistant.stream(message, history[-MAX_HISTORY_MESSAGES:]))
+            draft = ""
+            for ev in assistant.stream(message, history[-MAX_HISTORY_MESSAGES:]):
+                events.append(ev)
+                if isinstance(ev, DraftDelta):
+                    draft += ev.text
+                    chat[-1]["content"] = render_draft(draft, lang)
+                    yield chat, skip, skip, skip, skip, skip, skip, skip, skip
         except Exception:
             log.exception("the assistant failed on a message of %d characters", len(message))
             chat[-1]["content"] = esc_md(T[lang]["error"])

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import PROJECT_ROOT, Settings
+from tests.conftest_llm import gguf_path, openai_server  # noqa: F401 - fixtures
 
 CORPUS = PROJECT_ROOT / "corpus"
 SHARED = PROJECT_ROOT.parent / "shared"

@@ -1,0 +1,395 @@
+"""The check on a written answer: every sentence must be supported by the passage it cites.
+
+It runs after generation and calls no language model. A sentence is kept only when it cites
+an existing source, each of its figures and names appears in the cited text, and its content
+words or its meaning (embedding similarity, same model as retrieval) match the cited text.
+Anything else is removed, with the reason, so staff can see what the model wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from assistant.language import Lang, fold
+from assistant.retrieval import GENERIC_STEMS, _synonym_stems, expand_query, lexical_tokens
+
+MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+_LEADING_MARKERS = re.compile(r"^(\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])[\"”»’)]*\s+|\n+")
+# Contact details come only from the checked care directory, never from the model.
+_CONTACT = re.compile(
+    r"(\+?\d[\d .-]{7,}\d)|(\b\d{2}(?:[ .]\d{2}){4}\b)|(https?://|www\.)|(@\w+\.\w+)"
+    r"|\b(call|appelez|appeler|composez|dial)\b",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"[^\W\d_][\w'’-]*")
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90,
+    "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8,
+    "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14,
+    "quinze": 15, "seize": 16, "vingt": 20, "trente": 30, "quarante": 40, "cinquante": 50,
+    "soixante": 60,
+}
+_SCALES = {
+    "dozen": 12, "dozens": 12, "douzaine": 12, "douzaines": 12, "hundred": 100,
+    "hundreds": 100, "cent": 100, "cents": 100, "centaine": 100, "centaines": 100,
+    "thousand": 1000, "thousands": 1000, "mille": 1000, "millier": 1000, "milliers": 1000,
+    "million": 1_000_000, "millions": 1_000_000,
+}
+# Ordinals as written in either language ("18th", "18e", "XXth") name the same number.
+_ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th|e|eme|er|ere)$")
+_ROMAN = re.compile(
+    r"^(?=[ivxlc]+(th|e|eme)?$)(c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})(th|e|eme)?$"
+)
+# Capitalised words that are not names: sentence openers and words models capitalise.
+_NOT_NAMES = frozenset(
+    "i the a an in on at of for and but or it its this that these those they there their he she "
+    "his her we our you your le la les l un une des du de en au aux et mais ou il elle ils elles "
+    "ce cette ces selon d'après according yes no oui non however also".split()
+)
+
+
+def _roman(token: str) -> int | None:
+    m = _ROMAN.match(token)
+    if not m or not (m.group(2) or m.group(3) or m.group(4)):
+        return None
+    values = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+    core = token[: len(token) - len(m.group(5) or "")]
+    total = 0
+    for a, b in zip(core, core[1:] + " ", strict=True):
+        v = values[a]
+        total += -v if b != " " and values[b] > v else v
+    return total
+
+
+def numbers_in(text: str, *, romans: bool = False) -> set[int]:
+    """Every figure a text states: digits, ordinals and number words ("two dozen" = 24)."""
+    out: set[int] = set()
+    folded = fold(text)
+    for m in re.finditer(r"\d[\d,. ]*\d|\d", folded):
+        raw = m.group()
+        # "1,500" and "2 000" are one number; "2016." is a year before a full stop.
+        digits = re.sub(r"[,. ](?=\d{3}\b)", "", raw)
+        for part in re.split(r"[,. ]+", digits):
+            if part.isdigit():
+                out.add(int(part))
+    pending: int | None = None
+    for token in re.findall(r"[a-z0-9]+", folded):
+        ordinal = _ORDINAL.match(token)
+        if ordinal:
+            out.add(int(ordinal.group(1)))
+        if romans and len(token) > 1:
+            value = _roman(token)
+            if value:
+                out.add(value)
+        if token in _UNITS:
+            pending = (pending or 0) + _UNITS[token] if pending and pending >= 20 else _UNITS[token]
+            out.add(pending)
+        elif token in _SCALES and pending is not None:
+            out.add(pending * _SCALES[token])
+            pending = None
+        elif token in _SCALES:
+            out.add(_SCALES[token])
+        else:
+            pending = None
+    return out
+
+
+@dataclass
+class Source:
+    """A numbered passage given to the model; its text is an exact span of a document."""
+
+    n: int
+    doc_id: str
+    title: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass
+class CheckedSentence:
+    text: str  # as the model wrote it, markers included
+    cites: list[int]
+    kept: bool
+    reason: str
+    overlap: float = 0.0
+    cosine: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "cites": self.cites,
+            "kept": self.kept,
+            "reason": self.reason,
+            "overlap": round(self.overlap, 3),
+            "cosine": round(self.cosine, 3),
+        }
+
+
+@dataclass
+class Verdict:
+    kept: bool
+    reason: str
+    overlap: float = 0.0
+    cosine: float = 0.0
+
+
+@dataclass
+class CheckResult:
+    sentences: list[CheckedSentence] = field(default_factory=list)
+
+    @property
+    def kept(self) -> list[CheckedSentence]:
+        return [s for s in self.sentences if s.kept]
+
+    @property
+    def removed(self) -> list[CheckedSentence]:
+        return [s for s in self.sentences if not s.kept]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a written answer; a marker placed after the full stop stays with its
+    sentence ("… in 2022. [1] Next …")."""
+    parts = [p.strip() for p in _SENTENCE_BREAK.split(text.strip()) if p and p.strip()]
+    out: list[str] = []
+    for part in parts:
+        lead = _LEADING_MARKERS.match(part)
+        if lead and out:
+            out[-1] = f"{out[-1]} {lead.group().strip()}"
+            part = part[lead.end() :].strip()
+        if part and (not out or not _LEADING_MARKERS.fullmatch(part)):
+            out.append(part)
+    return out
+
+
+def cited_numbers(sentence: str) -> list[int]:
+    found: list[int] = []
+    for m in MARKERS.finditer(sentence):
+        for n in re.split(r"\s*[,;]\s*", m.group(1)):
+            if int(n) not in found:
+                found.append(int(n))
+    return found
+
+
+def strip_markers(sentence: str) -> str:
+    return re.sub(r"\s+([.,;:!?])", r"\1", MARKERS.sub("", sentence)).strip()
+
+
+def _names(claim: str, known_names: frozenset[str] = frozenset()) -> list[str]:
+    """Capitalised words, acronyms included: what must be in the source. The first word
+    counts only when the corpus uses it as a name (every sentence starts with a capital)."""
+    names = []
+    for i, m in enumerate(_NAME.finditer(claim)):
+        word = m.group()
+        if not word[0].isupper() or fold(word) in _NOT_NAMES:
+            continue
+        if i == 0 and not (len(word) > 1 and word.isupper()) and fold(word) not in known_names:
+            continue
+        names.append(word)
+    return names
+
+
+def corpus_names(texts: list[str]) -> frozenset[str]:
+    """Folded words a corpus capitalises in mid-sentence: its people, places and bodies."""
+    found: set[str] = set()
+    for text in texts:
+        for m in re.finditer(r"(?<=[a-z,;:’'\"”)] )([A-Z][\w’'-]+)", text):
+            found.add(fold(m.group(1)))
+    return frozenset(found - _NOT_NAMES)
+
+
+_CLAUSE = re.compile(r"\s*[,;:()“”\"—–]\s*|\s+-\s+")
+
+
+def windows(text: str, min_words: int = 4) -> list[str]:
+    """The passage and its runs of one to three clauses: a sentence that states one part of a
+    long passage is compared with that part, not diluted by the rest."""
+    clauses = [c for c in _CLAUSE.split(text) if c.strip()]
+    out = [text]
+    for size in (1, 2, 3):
+        for i in range(len(clauses) - size + 1):
+            w = " ".join(clauses[i : i + size])
+            if len(w.split()) >= min_words and w not in out:
+                out.append(w)
+    return out
+
+
+class GroundingCheck:
+    """Decides, sentence by sentence, what of a written answer the cited sources support."""
+
+    def __init__(
+        self,
+        embeddings: Embeddings,
+        *,
+        min_overlap: float = 0.5,
+        min_cosine: float = 0.45,
+        strong_cosine: float = 0.7,
+        names: frozenset[str] = frozenset(),
+    ) -> None:
+        self.embeddings = embeddings
+        self.names = names
+        self.min_overlap = min_overlap
+        self.min_cosine = min_cosine
+        self.strong_cosine = strong_cosine
+
+    def check(
+        self, written: str, sources: list[Source], lang: Lang, question: str = ""
+    ) -> CheckResult:
+        by_n = {s.n: s for s in sources}
+        asked = set(lexical_tokens(self._comparable(question, lang))) | GENERIC_STEMS
+        result = CheckResult()
+        pending: list[tuple[CheckedSentence, str]] = []
+        for sentence in split_sentences(written):
+            sentence = _drop_meta_lead(sentence)
+            cites = cited_numbers(sentence)
+            claim = strip_markers(sentence)
+            checked = CheckedSentence(sentence, cites, False, "")
+            result.sentences.append(checked)
+            missing = [n for n in cites if n not in by_n]
+            if missing:
+                checked.reason = f"cites [{missing[0]}], which is not a source"
+            elif _CONTACT.search(claim):
+                checked.reason = "gives contact details (only the care directory may)"
+            elif _META.search(claim):
+                checked.reason = "talks about the passages instead of stating facts"
+            else:
+                pending.append((checked, claim))
+        if not pending:
+            return result
+        windows_of = {s.n: windows(s.text) for s in sources}
+        flat = list(dict.fromkeys(w for ws in windows_of.values() for w in ws))
+        comparables = [self._comparable(claim, lang) for _, claim in pending]
+        vectors = np.asarray(self.embeddings.embed_documents(comparables + flat), np.float32)
+        window_vec = dict(zip(flat, vectors[len(comparables) :], strict=True))
+        for (checked, claim), vec in zip(pending, vectors[: len(comparables)], strict=True):
+            def judge(cited: list[Source], claim: str = claim, vec: np.ndarray = vec) -> Verdict:
+                return self._judge(claim, vec, cited, windows_of, window_vec, lang)
+
+            if checked.cites:
+                verdict = judge([by_n[n] for n in checked.cites])
+            else:
+                verdict = Verdict(False, "cites no source")
+            if not verdict.kept:
+                # A supported sentence with a wrong or missing number gets the right one;
+                # staff see the correction.
+                was = f"cited [{checked.cites[0]}]" if checked.cites else "cited nothing"
+                for alt in sources:
+                    if alt.n not in checked.cites and (other := judge([alt])).kept:
+                        other.reason = f"{other.reason}; {was}, supported by [{alt.n}]: " + (
+                            "citation corrected" if checked.cites else "citation added")
+                        checked.text = _recite(checked.text, alt.n)
+                        checked.cites = [alt.n]
+                        verdict = other
+                        break
+            said = set(lexical_tokens(self._comparable(claim, lang)))
+            if verdict.kept and question and said <= asked:
+                verdict = Verdict(False, "only restates the question", verdict.overlap,
+                                  verdict.cosine)
+            checked.kept, checked.reason = verdict.kept, verdict.reason
+            checked.overlap, checked.cosine = verdict.overlap, verdict.cosine
+        return result
+
+    def _judge(
+        self,
+        claim: str,
+        vec: np.ndarray,
+        cited: list[Source],
+        windows_of: dict[int, list[str]],
+        window_vec: dict[str, np.ndarray],
+        lang: Lang,
+    ) -> Verdict:
+        cited_text = " ".join(s.text for s in cited)
+        unsupported = numbers_in(claim) - numbers_in(cited_text, romans=True)
+        if unsupported:
+            return Verdict(False, f"figure {sorted(unsupported)[0]} is not in the cited source")
+        # Names must be in the cited text itself: a name from elsewhere in the document is
+        # how a statement gets attributed to the wrong person.
+        folded_source = fold(cited_text)
+        absent = [w for w in _names(claim, self.names) if fold(w) not in folded_source]
+        if absent:
+            return Verdict(False, f"'{absent[0]}' is not in the cited source")
+        overlap = self._overlap(claim, cited_text, lang)
+        scored = [(w, float(np.dot(vec, window_vec[w]))) for s in cited for w in windows_of[s.n]]
+        cosine = max(c for _, c in scored)
+        # Polarity is read from the shortest window that matches about as well as the best:
+        # an unrelated "not" elsewhere in a long sentence must not count.
+        best = min((w for w, c in scored if c >= cosine - 0.05), key=len)
+        if _negated(claim) != _negated(best):
+            return Verdict(False, "says the opposite of the cited source (negation differs)",
+                           overlap, cosine)
+        if cosine >= self.strong_cosine:
+            return Verdict(True, "supported (meaning)", overlap, cosine)
+        if overlap >= self.min_overlap and cosine >= self.min_cosine:
+            return Verdict(True, "supported (words and meaning)", overlap, cosine)
+        return Verdict(
+            False,
+            f"not supported by the cited source (words {overlap:.0%}, similarity {cosine:.2f})",
+            overlap,
+            cosine,
+        )
+
+    def _comparable(self, claim: str, lang: Lang) -> str:
+        """What is compared with the (English) source: for French, the glossary's English."""
+        if lang != "fr":
+            return claim
+        expansion, _ = expand_query(claim)
+        names = " ".join(_names(claim, self.names))
+        return " ".join(t for t in (expansion, names) if t) or claim
+
+    def _overlap(self, claim: str, source: str, lang: Lang) -> float:
+        """Share of the claim's content stems found in the source, synonyms counted."""
+        stems = [t for t in dict.fromkeys(lexical_tokens(self._comparable(claim, lang)))
+                 if t not in GENERIC_STEMS]
+        if not stems:
+            return 1.0  # nothing specific is claimed beyond the checked names and figures
+        have = set(lexical_tokens(source))
+        alts = _synonym_stems()
+        found = sum(1 for t in stems if t in have or alts.get(t, frozenset()) & have)
+        return found / len(stems)
+
+
+_NEGATION = re.compile(
+    r"\b(not|no|never|none|nor|neither|cannot|ne|pas|jamais|aucun|aucune|ni)\b|n[’']t\b|\bn[’']",
+    re.IGNORECASE,
+)
+
+
+def _negated(text: str) -> bool:
+    return bool(_NEGATION.search(text))
+
+
+_META = re.compile(r"\b(passages?|extraits?|the sources? (says?|states?|mentions?))\b", re.I)
+_META_LEAD = re.compile(
+    r"^(according to (the )?(passages?|sources?)( \[\d+\])?,?|(the )?(passages?|sources?) "
+    r"(\[\d+\] )?(says?|states?|mentions?|indicates?|shows?) that|d'après (les|le) "
+    r"(passages?|extraits?|sources?)( \[\d+\])?,?|(le|les) (passages?|extraits?) "
+    r"(\[\d+\] )?(dit|disent|indique|indiquent|mentionne|mentionnent) que)\s*",
+    re.IGNORECASE,
+)
+
+
+def _drop_meta_lead(sentence: str) -> str:
+    """"The passage states that X [1]." reads as "X [1].": the lead-in adds nothing."""
+    rest = _META_LEAD.sub("", sentence, count=1)
+    if rest == sentence or not rest:
+        return sentence
+    return rest[0].upper() + rest[1:]
+
+
+def _recite(sentence: str, n: int) -> str:
+    """The sentence with its markers replaced by [n], placed before the final stop."""
+    claim = strip_markers(sentence)
+    stop = claim[-1] if claim[-1:] in ".!?" else ""
+    return f"{claim[: len(claim) - len(stop)].rstrip()} [{n}]{stop}"

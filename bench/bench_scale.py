@@ -1,0 +1,423 @@
+"""Does the assistant stay fast when the dev questions' evidence hides among N chunks?
+
+Builds a synthetic haystack (bench/synth_corpus.py) around the real corpus in a temporary
+folder, then measures, each phase in its own child process so that memory figures are per
+phase and this process stays small:
+  ingest   wall time, chunks/s, peak RSS, index size on disk
+  serve    start-up (Assistant construction), peak RSS, warm `ask` p50/p95 over the dev
+           questions (first pass is the warm-up), evidence@5 on the dev `answer` questions
+and the same on the real corpus alone, in the same run, for comparison.
+
+    .venv/bin/python bench/bench_scale.py                     # 5,000 chunks, a minute or two
+    .venv/bin/python bench/bench_scale.py --chunks 100000 --record   # appends to RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
+
+import synth_corpus  # noqa: E402
+
+DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
+RESULTS = BENCH / "RESULTS.md"
+DEFAULT_CHUNKS = 5_000
+RECORD_HEADING = "## Scale run:"
+WARMUP_DOC = """---
+id: warm-up
+title: Warm-up
+language: en
+---
+A short document that makes the child load the embedding model before anything is timed.
+"""
+
+
+# -- measuring a child process ----------------------------------------------------------------
+
+
+def _proc_status_mb(pid: int, field: str) -> float:
+    """A memory line of /proc/<pid>/status in MB (0 when the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0.0
+
+
+def self_rss_mb() -> float:
+    return _proc_status_mb(os.getpid(), "VmRSS")
+
+
+def self_peak_mb() -> float:
+    """This process's peak RSS. VmHWM, not ru_maxrss: Linux carries ru_maxrss over an exec,
+    so a child would report its parent's peak when that was higher."""
+    return _proc_status_mb(os.getpid(), "VmHWM") or (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    )
+
+
+def run_child(phase: str, args: list[str], timeout: float) -> dict[str, Any]:
+    """Run this file as `--child phase`; its JSON result plus wall time and peak RSS.
+
+    Peak RSS is the child's own VmHWM at its end, or, when it is killed at the timeout, the
+    highest VmHWM read while it ran.
+    """
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+        out = Path(fh.name)
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", phase, "--out", str(out),
+           *args]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    peak = 0.0
+    status = "ok"
+    while proc.poll() is None:
+        peak = max(peak, _proc_status_mb(proc.pid, "VmHWM"))
+        if time.perf_counter() - t0 > timeout:
+            proc.kill()
+            proc.wait()
+            status = f"killed after {timeout:.0f} s (timeout)"
+            break
+        time.sleep(0.5)
+    wall = time.perf_counter() - t0
+    result: dict[str, Any] = {}
+    if out.exists() and out.stat().st_size:
+        result = json.loads(out.read_text(encoding="utf-8"))
+    out.unlink(missing_ok=True)
+    if status == "ok" and proc.returncode != 0:
+        status = f"failed (exit code {proc.returncode})"
+    result.update(status=status, child_wall_s=wall,
+                  peak_rss_mb=max(peak, result.get("peak_rss_mb", 0.0)))
+    return result
+
+
+def dir_size_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+# -- the two child phases --------------------------------------------------------------------
+
+
+def child_ingest(corpus: Path, index: Path, out: Path) -> None:
+    import inspect
+
+    from assistant.indexing import ingest
+    from assistant.settings import Settings
+
+    # Model load is not ingest: a one-document ingest elsewhere loads it first.
+    t0 = time.perf_counter()
+    warm = index.parent / f"{index.name}-warm-up"
+    (warm / "corpus").mkdir(parents=True, exist_ok=True)
+    (warm / "corpus" / "warm-up.md").write_text(WARMUP_DOC, encoding="utf-8")
+    ingest(_settings(Settings, warm / "corpus", warm / "index"))
+    shutil.rmtree(warm)
+    warmup_s = time.perf_counter() - t0
+
+    total = sum(1 for p in corpus.iterdir() if p.suffix == ".md" and p.name != "README.md")
+    done = 0
+
+    def progress(_doc_id: str) -> None:
+        nonlocal done
+        done += 1
+        if done % 250 == 0:  # called as each document is queued; embedding follows in batches
+            print(f"  ingest: {done:,}/{total:,} documents queued, "
+                  f"{time.perf_counter() - t1:.0f} s, RSS {self_rss_mb():.0f} MB",
+                  file=sys.stderr, flush=True)
+
+    kwargs = {"on_document": progress} if "on_document" in inspect.signature(ingest).parameters \
+        else {}
+    t1 = time.perf_counter()
+    report = ingest(_settings(Settings, corpus, index), **kwargs)
+    seconds = time.perf_counter() - t1
+    e = _settings(Settings, corpus, index).embedding
+    _write(out, {
+        "embedding": f"{e.model} ({getattr(e, 'backend', 'torch')} backend)",
+        "documents": getattr(report, "documents", None),
+        "chunks": getattr(report, "chunks", None),
+        "skipped": len(getattr(report, "skipped", []) or []),
+        "ingest_s": seconds,
+        "model_load_s": warmup_s,
+        "rss_end_mb": self_rss_mb(),
+        "peak_rss_mb": self_peak_mb(),
+    })
+
+
+def child_serve(corpus: Path, index: Path, questions_path: Path, repeat: int, out: Path) -> None:
+    t0 = time.perf_counter()
+    from assistant.evaluation import load_questions
+    from assistant.language import fold
+    from assistant.service import Assistant
+    from assistant.settings import Settings
+
+    imports_s = time.perf_counter() - t0
+    settings = _settings(Settings, corpus, index)
+    t0 = time.perf_counter()
+    assistant = Assistant(settings, build_index=False)
+    startup_s = time.perf_counter() - t0
+    result: dict[str, Any] = {"imports_s": imports_s, "startup_s": startup_s,
+                              "rss_after_startup_mb": self_rss_mb()}
+    print(f"  serve: start-up {startup_s:.1f} s, RSS {self_rss_mb():.0f} MB",
+          file=sys.stderr, flush=True)
+
+    questions = load_questions(questions_path)
+    first, hits, missed, kinds_ok, haystack_share = [], [], [], 0, []
+    missed_top: dict[str, list[str]] = {}  # what came first instead, for the JSON output
+    for q in questions:  # the warm-up pass: also where retrieval quality is read
+        t0 = time.perf_counter()
+        a = assistant.ask(q.question, q.history or None)
+        first.append((time.perf_counter() - t0) * 1000)
+        kinds_ok += a.kind == q.expect
+        if q.expect == "answer" and q.evidence:
+            top = a.retrieved[:5]
+            hit = any(fold(e) in fold(p.text) for e in q.evidence for p in top)
+            hits.append(hit)
+            if not hit:
+                missed.append(q.id)
+                missed_top[q.id] = [f"{p.doc_id}: {p.title}" for p in top]
+            if top:
+                haystack_share.append(sum(p.doc_id.startswith("synth-") for p in top) / len(top))
+    lat: list[float] = []
+    stages: dict[str, list[float]] = {}
+    for _ in range(repeat):
+        for q in questions:
+            t0 = time.perf_counter()
+            a = assistant.ask(q.question, q.history or None)
+            lat.append((time.perf_counter() - t0) * 1000)
+            for name, ms in (a.timings_ms or {}).items():
+                stages.setdefault(name, []).append(ms)
+    result.update(
+        questions=len(questions), timed_asks=len(lat),
+        p50_ms=float(np.percentile(lat, 50)), p95_ms=float(np.percentile(lat, 95)),
+        max_ms=max(lat), first_pass_max_ms=max(first),
+        stage_p50_ms={k: float(np.percentile(v, 50)) for k, v in stages.items() if k != "total"},
+        evidence_hits=sum(hits), evidence_total=len(hits), evidence_missed=missed,
+        missed_top5=missed_top,
+        kind_ok=kinds_ok, haystack_share=float(np.mean(haystack_share)) if haystack_share else 0,
+        rss_end_mb=self_rss_mb(), peak_rss_mb=self_peak_mb(),
+    )
+    _write(out, result)
+
+
+def _settings(settings_cls: type, corpus: Path, index: Path) -> Any:
+    s = settings_cls()
+    s.paths.corpus_dir = corpus
+    s.paths.index_dir = index
+    s.paths.data_dir = index.parent / "data"
+    return s
+
+
+def _write(out: Path, data: dict[str, Any]) -> None:
+    out.write_text(json.dumps(data), encoding="utf-8")
+
+
+# -- the parent --------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    model = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text()
+                      .splitlines() if line.startswith("MemTotal:"))
+    except (OSError, StopIteration):
+        mem_kb = 0
+    return {"cores": os.cpu_count(), "ram_gib": mem_kb / 1024**2, "cpu": model}
+
+
+def measure_corpus(label: str, corpus: Path, work: Path, repeat: int, timeout: float,
+                   questions: Path) -> dict[str, Any]:
+    """Ingest then serve `corpus` in two children; both phases' figures."""
+    index = work / f"{label}-index"
+    print(f"[{label}] ingest ...", file=sys.stderr, flush=True)
+    ing = run_child("ingest", ["--corpus", str(corpus), "--index", str(index)], timeout)
+    ing["index_mb"] = dir_size_mb(index)
+    res: dict[str, Any] = {"ingest": ing}
+    if ing["status"] != "ok":
+        return res
+    print(f"[{label}] serve ...", file=sys.stderr, flush=True)
+    res["serve"] = run_child(
+        "serve", ["--corpus", str(corpus), "--index", str(index), "--questions", str(questions),
+                  "--repeat", str(repeat)], timeout)
+    return res
+
+
+def run_scale(chunks: int = DEFAULT_CHUNKS, seed: int = 1, repeat: int = 3,
+              timeout: float = 3600, questions: Path = DEV, keep: Path | None = None
+              ) -> dict[str, Any]:
+    """The whole scale benchmark; returns every figure (see `table`)."""
+    work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    load_before = os.getloadavg()
+    try:
+        real_corpus = work / "real-corpus"
+        shutil.copytree(synth_corpus.REAL_CORPUS, real_corpus)
+        real = measure_corpus("real", real_corpus, work, repeat, timeout, questions)
+        print(f"[scale] generating ~{chunks:,} chunks ...", file=sys.stderr, flush=True)
+        gen = synth_corpus.generate(work / "corpus", chunks, seed,
+                                    forbidden=synth_corpus.dev_evidence(questions))
+        scale = measure_corpus("scale", work / "corpus", work, repeat, timeout, questions)
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return {
+        "target_chunks": chunks, "seed": seed, "repeat": repeat, "started": started.isoformat(),
+        "machine": machine(), "generation": vars(gen), "real": real, "scale": scale,
+        "parent_peak_rss_mb": self_peak_mb(),
+        "load_average": [round(load_before[1], 2), round(os.getloadavg()[1], 2)],
+        "wall_s": (datetime.now(UTC) - started).total_seconds(),
+    }
+
+
+def _fmt(value: Any, spec: str) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, str):
+        return value
+    return format(value, spec)
+
+
+def table(r: dict[str, Any]) -> list[str]:
+    """The figures as a markdown table (readable as plain text too)."""
+    cols = [r["real"], r["scale"]]
+
+    def get(col: dict[str, Any], phase: str, key: str) -> Any:
+        return col.get(phase, {}).get(key)
+
+    def per_s(col: dict[str, Any]) -> float | None:
+        ing = col.get("ingest", {})
+        if ing.get("status") != "ok" or not ing.get("ingest_s"):
+            return None
+        return ing["chunks"] / ing["ingest_s"]
+
+    def evidence(col: dict[str, Any]) -> str | None:
+        s = col.get("serve", {})
+        if "evidence_total" not in s:
+            return None
+        n, t = s["evidence_hits"], s["evidence_total"]
+        return f"{n}/{t} ({n / t:.0%})"
+
+    def kinds(col: dict[str, Any]) -> str | None:
+        s = col.get("serve", {})
+        return f"{s['kind_ok']}/{s['questions']}" if "kind_ok" in s else None
+
+    stages = list(dict.fromkeys(k for c in cols for k in get(c, "serve", "stage_p50_ms") or {}))
+    rows: list[tuple[str, list[str]]] = [
+        ("ingest status", [get(c, "ingest", "status") for c in cols]),
+        ("documents", [_fmt(get(c, "ingest", "documents"), ",") for c in cols]),
+        ("chunks", [_fmt(get(c, "ingest", "chunks"), ",") for c in cols]),
+        ("model load before ingest (s)", [_fmt(get(c, "ingest", "model_load_s"), ".1f")
+                                          for c in cols]),
+        ("ingest wall (s)", [_fmt(get(c, "ingest", "ingest_s"), ".1f") for c in cols]),
+        ("ingest chunks/s", [_fmt(per_s(c), ".1f") for c in cols]),
+        ("ingest peak RSS (MB)", [_fmt(get(c, "ingest", "peak_rss_mb"), ".0f") for c in cols]),
+        ("index on disk (MB)", [_fmt(get(c, "ingest", "index_mb"), ".1f") for c in cols]),
+        ("serve status", [get(c, "serve", "status") or "not run" for c in cols]),
+        ("start-up: Assistant() (s)", [_fmt(get(c, "serve", "startup_s"), ".1f")
+                                       for c in cols]),
+        ("RSS after start-up (MB)", [_fmt(get(c, "serve", "rss_after_startup_mb"), ".0f")
+                                     for c in cols]),
+        ("serve peak RSS (MB)", [_fmt(get(c, "serve", "peak_rss_mb"), ".0f") for c in cols]),
+        ("warm ask p50 (ms)", [_fmt(get(c, "serve", "p50_ms"), ".1f") for c in cols]),
+        ("warm ask p95 (ms)", [_fmt(get(c, "serve", "p95_ms"), ".1f") for c in cols]),
+        ("warm ask max (ms)", [_fmt(get(c, "serve", "max_ms"), ".1f") for c in cols]),
+        ("first-pass ask max (ms)", [_fmt(get(c, "serve", "first_pass_max_ms"), ".1f")
+                                     for c in cols]),
+        *((f"  {name} stage p50 (ms)",
+           [_fmt((get(c, "serve", "stage_p50_ms") or {}).get(name), ".1f") for c in cols])
+          for name in stages),
+        ("evidence@5 (dev answer qs)", [_fmt(evidence(c), "") for c in cols]),
+        ("missed evidence", [", ".join(get(c, "serve", "evidence_missed") or []) or "–"
+                             if "serve" in c else "–" for c in cols]),
+        ("reply kind as expected", [_fmt(kinds(c), "") for c in cols]),
+        ("haystack share of top 5", ["–", _fmt(get(cols[1], "serve", "haystack_share"), ".0%")]),
+    ]
+    w0 = max(len(name) for name, _ in rows)
+    w = [max(len(h), *(len(str(v[i])) for _, v in rows)) for i, h in
+         enumerate(("real corpus", "with haystack"))]
+    out = [f"| {'figure':<{w0}} | {'real corpus':>{w[0]}} | {'with haystack':>{w[1]}} |",
+           f"|{'-' * (w0 + 2)}|{'-' * (w[0] + 1)}:|{'-' * (w[1] + 1)}:|"]
+    for name, vals in rows:
+        out.append(f"| {name:<{w0}} | {str(vals[0]):>{w[0]}} | {str(vals[1]):>{w[1]}} |")
+    return out
+
+
+def summary(r: dict[str, Any]) -> list[str]:
+    g, m = r["generation"], r["machine"]
+    return [
+        f"Haystack: {g['documents']:,} synthetic documents, {g['characters']:,} characters "
+        f"(target {r['target_chunks']:,} chunks, seed {r['seed']}), generated in "
+        f"{g['seconds']:.1f} s; {r['repeat']} timed passes over the dev questions after a "
+        "warm-up pass.",
+        f"Embedding: {r['scale'].get('ingest', {}).get('embedding', 'unknown')}. "
+        f"Machine: {m['cores']} cores, {m['ram_gib']:.1f} GiB RAM, {m['cpu']}; 5-minute load "
+        f"average {r['load_average'][0]} at the start, {r['load_average'][1]} at the end "
+        "(other work on the machine makes timings noisy). "
+        f"Whole run {r['wall_s'] / 60:.1f} min; benchmark parent peak RSS "
+        f"{r['parent_peak_rss_mb']:.0f} MB.",
+    ]
+
+
+def record(r: dict[str, Any], path: Path = RESULTS) -> None:
+    """Append this run to RESULTS.md under a dated heading."""
+    when = datetime.fromisoformat(r["started"]).strftime("%Y-%m-%d %H:%M UTC")
+    chunks = r["scale"].get("ingest", {}).get("chunks") or r["target_chunks"]
+    lines = ["", f"{RECORD_HEADING} {chunks:,} chunks, {when}", "", *summary(r), "",
+             *table(r), ""]
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chunks", type=int, default=DEFAULT_CHUNKS)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3, help="timed passes after the warm-up")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per child phase")
+    parser.add_argument("--questions", type=Path, default=DEV)
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument("--record", action="store_true", help=f"append to {RESULTS.name}")
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument("--child", choices=("ingest", "serve"), help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--index", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "ingest":
+        return child_ingest(args.corpus, args.index, args.out)
+    if args.child == "serve":
+        return child_serve(args.corpus, args.index, args.questions, args.repeat, args.out)
+    r = run_scale(args.chunks, args.seed, args.repeat, args.timeout, args.questions, args.keep)
+    print("\n".join(["", *summary(r), "", *table(r)]))
+    if args.json:
+        args.json.write_text(json.dumps(r, indent=1), encoding="utf-8")
+    if args.record:
+        record(r)
+        print(f"\nappended to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""The engine's files and fast paths: the sidecar written by ingest and rebuilt when missing
+or stale, exact vs HNSW dense search, on-demand sentence vectors, ONNX vs torch embeddings.
+
+All real: the bundled MiniLM (both backends), Chroma on disk or a `chroma run` server.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.answering import SentenceAnswerer
+from assistant.embeddings import get_embeddings
+from assistant.evaluation import load_questions
+from assistant.indexing import ingest, read_documents
+from assistant.language import detect_language
+from assistant.retrieval import HybridRetriever, lexical_tokens, make_query
+from assistant.settings import Settings
+from assistant.sidecar import SIDECAR_DIR, load, open_table
+from assistant.vectorstore import CONTENT_KEY, VectorIndex
+from tests.conftest import DEV_QUESTIONS, copy_corpus, make_settings
+from tests.test_chroma_server import chroma_server  # noqa: F401 - the fixture
+
+MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+def _questions() -> list[tuple[str, str]]:
+    return [(q.question, detect_language(q.question)) for q in load_questions(DEV_QUESTIONS)]
+
+
+def _top5(retriever: HybridRetriever, s: Settings, backend: str = "onnx") -> list[list[tuple]]:
+    emb = get_embeddings(MODEL, backend=backend)
+    out = []
+    for question, lang in _questions():
+        query = make_query(question, lang, s.retrieval)
+        passages = retriever.retrieve(query, emb.embed_query(query.dense_text))
+        out.append([(p.chunk_id, round(p.dense, 4), round(p.score, 6)) for p in passages])
+    return out
+
+
+def _copy_index(src: Settings, root: Path) -> Settings:
+    s = make_settings(root, src.paths.corpus_dir)
+    shutil.copytree(src.paths.index_dir, s.paths.index_dir)
+    return s
+
+
+def test_ingest_writes_a_sidecar_that_matches_chroma(corpus_settings: Settings) -> None:
+    index = VectorIndex(corpus_settings)
+    table = load(corpus_settings.paths.index_dir / SIDECAR_DIR)
+    assert table is not None
+    assert table.manifest["content_hash"] == index.metadata()[CONTENT_KEY]
+    rows = {r["id"]: r for r in index.iter_rows()}
+    assert sorted(table.ids) == sorted(rows) and len(table) == index.count() > 10
+    docs = read_documents(corpus_settings.paths.index_dir)
+    for i, cid in enumerate(table.ids):
+        c = table.chunk(i)
+        assert c["text"] == rows[cid]["text"] == docs[c["doc_id"]]["text"][c["start"] : c["end"]]
+        assert np.allclose(table.vectors[i], rows[cid]["vector"], atol=1e-6)
+    # Rows are in reading order, which the BM25 matrix follows.
+    keys = [(table.chunk(i)["doc_id"], table.chunk(i)["chunk_index"]) for i in range(len(table))]
+    assert keys == sorted(keys)
+    assert set(table.bm25.vocab_dict) >= set(lexical_tokens(table.text(0)))
+
+
+def test_missing_or_broken_sidecar_is_rebuilt_with_the_same_results(
+    corpus_settings: Settings, tmp_path: Path
+) -> None:
+    s = _copy_index(corpus_settings, tmp_path)
+    index = VectorIndex(s)
+    before = _top5(HybridRetriever(index, s.retrieval), s)
+    assert all(before[:3]), "the first dev questions all retrieve passages"
+
+    shutil.rmtree(s.paths.index_dir / SIDECAR_DIR)
+    assert _top5(HybridRetriever(index, s.retrieval), s) == before
+    assert (s.paths.index_dir / SIDECAR_DIR / "manifest.json").exists()
+
+    (s.paths.index_dir / SIDECAR_DIR / "vectors.npy").write_bytes(b"not numpy")
+    assert _top5(HybridRetriever(index, s.retrieval), s) == before
+    assert load(s.paths.index_dir / SIDECAR_DIR) is not None
+
+
+def test_stale_sidecar_is_rebuilt_and_an_unchanged_ingest_leaves_it(scratch: Settings) -> None:
+    doc = scratch.paths.corpus_dir / "a.md"
+    doc.write_text("---\nid: a\n---\nThe van hands out clean pipes in Stalingrad.", "utf-8")
+    ingest(scratch)
+    folder = scratch.paths.index_dir / SIDECAR_DIR
+    manifest = folder / "manifest.json"
+    stamp = manifest.stat().st_mtime_ns
+    assert ingest(scratch).unchanged == ["a"]
+    assert manifest.stat().st_mtime_ns == stamp  # nothing changed: nothing rewritten
+
+    old = scratch.paths.index_dir.parent / "old-sidecar"
+    shutil.copytree(folder, old)
+    doc.write_text("---\nid: a\n---\nThe bus brings naloxone kits to La Chapelle.", "utf-8")
+    ingest(scratch)
+    shutil.rmtree(folder)
+    shutil.copytree(old, folder)  # the sidecar of the previous content, as a replica has it
+    table = open_table(VectorIndex(scratch), lexical_tokens)
+    assert "naloxone" in table.text(0) and "pipes" not in table.text(0)
+    assert load(folder).text(0) == table.text(0)  # and it was written back
+
+
+def test_chroma_hnsw_search_gives_the_exact_search_results(corpus_settings: Settings) -> None:
+    index = VectorIndex(corpus_settings)
+    exact = _top5(HybridRetriever(index, corpus_settings.retrieval), corpus_settings)
+    hnsw_settings = corpus_settings.retrieval.model_copy(update={"exact_search_max": 0})
+    hnsw = _top5(HybridRetriever(index, hnsw_settings), corpus_settings)
+    assert hnsw == exact
+
+
+def test_onnx_and_torch_embeddings_give_the_same_top5(corpus_settings: Settings) -> None:
+    torch_emb = get_embeddings(MODEL, backend="torch")
+    onnx_emb = get_embeddings(MODEL, backend="onnx")
+    texts = [q for q, _ in _questions()]
+    a = np.asarray(torch_emb.embed_documents(texts))
+    b = np.asarray(onnx_emb.embed_documents(texts))
+    assert np.abs(a - b).max() < 1e-5
+    assert np.abs(np.asarray(onnx_emb.embed_query(texts[0])) - a[0]).max() < 1e-5
+    retriever = HybridRetriever(VectorIndex(corpus_settings), corpus_settings.retrieval)
+    onnx_top = _top5(retriever, corpus_settings, "onnx")
+    torch_top = _top5(retriever, corpus_settings, "torch")
+    assert [[p[0] for p in r] for r in onnx_top] == [[p[0] for p in r] for r in torch_top]
+    assert sum(len(r) for r in onnx_top) > 40
+
+
+def test_sentence_vectors_on_demand_give_the_same_drafts(corpus_settings: Settings) -> None:
+    s = corpus_settings
+    index = VectorIndex(s)
+    retriever = HybridRetriever(index, s.retrieval)
+    docs = read_documents(s.paths.index_dir)
+    eager = SentenceAnswerer(index.embeddings, docs, s.answer)
+    eager.warm()
+    lazy = SentenceAnswerer(index.embeddings, docs, s.answer)
+    lazy.warm(precompute_max=0, keep=12)  # as for a corpus too large to embed at start
+    assert len(lazy._vectors) == 0
+    grounded, largest = 0, 0
+    for question, lang in _questions():
+        query = make_query(question, lang, s.retrieval)
+        vector = index.embeddings.embed_query(query.dense_text)
+        passages = retriever.retrieve(query, vector)
+        a, b = eager.draft(query, vector, passages), lazy.draft(query, vector, passages)
+        assert [(x.doc_id, x.start, x.end) for x in a.sentences] == [
+            (x.doc_id, x.start, x.end) for x in b.sentences
+        ]
+        assert a.reason == b.reason and a.best == pytest.approx(b.best, abs=1e-6)
+        grounded += a.grounded
+        # Bounded: one question's sentences may exceed `keep` while it is being answered.
+        largest = max(largest, len(lazy.candidates(passages)))
+        assert len(lazy._vectors) <= max(12, largest)
+    assert grounded >= 10 and largest > 12
+
+
+def test_a_replica_builds_its_sidecar_from_the_chroma_server(
+    chroma_server: int, tmp_path: Path  # noqa: F811 - the fixture
+) -> None:
+    from assistant.service import Assistant
+
+    writer = make_settings(tmp_path / "writer", copy_corpus(tmp_path / "corpus"))
+    writer.vector_store.mode, writer.vector_store.port = "http", chroma_server
+    ingest(writer)
+    replica = make_settings(tmp_path / "replica", writer.paths.corpus_dir)
+    replica.vector_store.mode, replica.vector_store.port = "http", chroma_server
+    replica.paths.index_dir.mkdir(parents=True)
+    shutil.copy(writer.paths.index_dir / "documents.json", replica.paths.index_dir)
+
+    question = "Who did the mayor of Paris send her letter to?"
+    a = Assistant(replica, build_index=False).ask(question)
+    assert a.kind == "answer" and "Prime Minister Jean Castex" in a.text
+    replica_table = load(replica.paths.index_dir / SIDECAR_DIR)
+    assert replica_table is not None
+    assert sorted(replica_table.ids) == sorted(load(writer.paths.index_dir / SIDECAR_DIR).ids)
+
+    # The writer changes a document; the replica's sidecar is now stale and is rebuilt.
+    note = writer.paths.corpus_dir / "note.md"
+    note.write_text("---\nid: note\n---\nA mobile unit visits Porte de la Villette.", "utf-8")
+    ingest(writer)
+    shutil.copy(writer.paths.index_dir / "documents.json", replica.paths.index_dir)
+    table = open_table(VectorIndex(replica), lexical_tokens)
+    assert any("Porte de la Villette" in table.text(i) for i in range(len(table)))
+    assert len(table) == len(replica_table) + 1
+
+
+def test_onnx_export_is_made_offline_once_and_reused(tmp_path: Path) -> None:
+    from assistant.embeddings import OnnxEmbeddings, resolve_model_path
+
+    path = resolve_model_path(MODEL)
+    first = OnnxEmbeddings(path, cache_dir=tmp_path)  # HF_HUB_OFFLINE=1: no download possible
+    assert first.path.is_relative_to(tmp_path) and first.path.stat().st_size > 10_000_000
+    stamp = first.path.stat().st_mtime_ns
+    again = OnnxEmbeddings(path, cache_dir=tmp_path)
+    assert again.path == first.path and again.path.stat().st_mtime_ns == stamp
+    text = "Where can I get clean pipes in Paris?"
+    reference = get_embeddings(MODEL, backend="torch").embed_query(text)
+    assert np.abs(np.asarray(again.embed_query(text)) - reference).max() < 1e-5
