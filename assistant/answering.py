@@ -111,6 +111,7 @@ TEXT = {
         "lead": "From the sources:",
         "no_answer": "The sources I have don't cover this, so I can't answer it without guessing.",
         "covers": "They cover:",
+        "more": "; and {n:,} more documents",
         "empty_index": "No documents are indexed yet, so I can't answer from sources.",
     },
     "fr": {
@@ -120,11 +121,15 @@ TEXT = {
             "je ne peux donc pas y répondre sans inventer."
         ),
         "covers": "Elles portent sur :",
+        "more": " ; et {n:,} autres documents",
         "empty_index": (
             "Aucun document n'est encore indexé : je ne peux pas répondre à partir de sources."
         ),
     },
 }
+
+
+MAX_TITLES = 5  # a no_answer reply names a few documents, not a whole archive
 
 
 class SentenceAnswerer:
@@ -135,15 +140,27 @@ class SentenceAnswerer:
         embeddings: Embeddings,
         documents: dict[str, dict[str, Any]],
         settings: AnswerSettings,
+        vocabulary: set[str] | None = None,
     ) -> None:
         self.embeddings = embeddings
         self.documents = documents
         self.settings = settings
-        self._spans = {doc_id: sentence_spans(d["text"]) for doc_id, d in documents.items()}
+        # Sentence boundaries are found when a document is first retrieved: at 100k chunks,
+        # splitting every document at start-up would cost seconds for nothing.
+        self._spans: dict[str, list[tuple[int, int]]] = {}
         self._vectors: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
         self._keep: int | None = None  # None: every sentence vector stays (see warm)
         self._vectors_lock = threading.Lock()
-        self.vocabulary = {t for d in documents.values() for t in lexical_tokens(d["text"])}
+        # The retriever's BM25 vocabulary is the same set of stems, already built at ingest.
+        if vocabulary is None:
+            vocabulary = {t for d in documents.values() for t in lexical_tokens(d["text"])}
+        self.vocabulary = vocabulary
+
+    def spans(self, doc_id: str) -> list[tuple[int, int]]:
+        if doc_id not in self._spans:
+            doc = self.documents.get(doc_id)
+            self._spans[doc_id] = sentence_spans(doc["text"]) if doc else []
+        return self._spans[doc_id]
 
     def warm(self, precompute_max: int = 1_000, keep: int = 50_000) -> None:
         """Embed every sentence now, in one batch, so no question pays for it.
@@ -151,10 +168,13 @@ class SentenceAnswerer:
         Past `precompute_max` sentences that would take too long at start: each question then
         embeds the sentences of its passages, and the `keep` most recently used stay.
         """
-        if sum(len(spans) for spans in self._spans.values()) > precompute_max:
+        # About 150 characters a sentence: the check must not split every document itself.
+        if sum(len(d["text"]) for d in self.documents.values()) > precompute_max * 150:
             self._keep = keep
             return
-        self._sentence_vectors([(d, s, e) for d, spans in self._spans.items() for s, e in spans])
+        self._sentence_vectors(
+            [(d, s, e) for d in self.documents for s, e in self.spans(d)]
+        )
 
     def _sentence_vectors(self, keys: list[tuple[str, int, int]]) -> list[np.ndarray]:
         with self._vectors_lock:  # two questions may be answered at once
@@ -175,7 +195,7 @@ class SentenceAnswerer:
         """Sentences that overlap a retrieved passage, in retrieval order, without repeats."""
         seen: dict[tuple[str, int, int], None] = {}
         for p in passages:
-            for s, e in self._spans.get(p.doc_id, []):
+            for s, e in self.spans(p.doc_id):
                 if s < p.end and e > p.start:
                     seen[(p.doc_id, s, e)] = None
         return list(seen)
@@ -245,7 +265,7 @@ class SentenceAnswerer:
         """A short sentence, or one opening on a pronoun, is quoted with the one before it."""
         if len(x.text) >= 60 and not _LEADING_PRONOUN.match(x.text):
             return x
-        spans = self._spans[x.doc_id]
+        spans = self.spans(x.doc_id)
         i = spans.index((x.start, x.end))
         if i == 0:
             return x
@@ -258,7 +278,10 @@ class SentenceAnswerer:
     def write(self, draft: Draft, lang: Lang) -> tuple[str, list[Citation]]:
         t = TEXT[lang]
         if not draft.grounded:
-            titles = "; ".join(d["title"] for d in self.documents.values())
+            shown = [d["title"] for d in list(self.documents.values())[:MAX_TITLES]]
+            titles = "; ".join(shown)
+            if len(self.documents) > MAX_TITLES:
+                titles += t["more"].format(n=len(self.documents) - MAX_TITLES)
             if not titles:
                 return t["empty_index"], []
             return f"{t['no_answer']} {t['covers']} {titles}.", []

@@ -129,6 +129,11 @@ class HybridRetriever:
     def __len__(self) -> int:
         return len(self.table)
 
+    @property
+    def vocabulary(self) -> set[str]:
+        """Every stem of the indexed text (BM25's vocabulary)."""
+        return set(self._vocab)
+
     def _bm25_ranked(self, terms: list[str]) -> list[tuple[int, float]]:
         if self.bm25 is None:
             return []

@@ -148,7 +148,10 @@ class Assistant:
         self.embeddings = self.index.embeddings
         self.documents = read_documents(self.settings.paths.index_dir)
         self.retriever = HybridRetriever(self.index, self.settings.retrieval)
-        self.answerer = SentenceAnswerer(self.embeddings, self.documents, self.settings.answer)
+        self.answerer = SentenceAnswerer(
+            self.embeddings, self.documents, self.settings.answer,
+            vocabulary=self.retriever.vocabulary,
+        )
         e = self.settings.embedding
         self.answerer.warm(e.precompute_sentences_max, e.sentence_cache)
         self.care = CareDirectory.load(self.settings.paths.care_directory)
