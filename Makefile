@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install index run test lint bench browser model clean-index
+.PHONY: install index run test lint bench bench-llm browser model clean-index
 
 # torch first, from its CPU wheel: otherwise sentence-transformers pulls a multi-GB CUDA build.
 $(STAMP): pyproject.toml
@@ -46,5 +46,10 @@ bench: install
 	$(BIN)/python bench/bench_guardrails.py
 	$(BIN)/python bench/bench_ui_concurrency.py
 
+# Written answers with the local model: first token, total time, tokens/s, what the check did.
+bench-llm: install model
+	$(BIN)/python bench/bench_written.py
+	$(BIN)/python bench/bench_llm.py
+
 clean-index:
-	rm -rf index/chroma index/documents.json index/.ingest-running
+	rm -rf index/chroma index/documents.json index/.ingest-running index/sidecar
