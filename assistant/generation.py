@@ -152,12 +152,12 @@ class WrittenAnswerer:
 
     def __init__(
         self,
-        model_factory: Callable[[], BaseChatModel],
+        model: BaseChatModel,
         answerer: SentenceAnswerer,
         check: GroundingCheck,
         settings: LLMSettings,
     ) -> None:
-        self._factory = model_factory
+        self.model = model
         self.answerer = answerer
         self.check = check
         self.settings = settings
@@ -176,8 +176,7 @@ class WrittenAnswerer:
         messages = build_messages(question, out.sources, lang)
         t0 = time.perf_counter()
         try:
-            model = self._factory()
-            for chunk in model.stream(messages):
+            for chunk in self.model.stream(messages):
                 piece = chunk.content if isinstance(chunk.content, str) else ""
                 if piece and out.ttft_ms is None:
                     out.ttft_ms = (time.perf_counter() - t0) * 1000

@@ -167,7 +167,9 @@ class Assistant:
             return None
         from assistant.llm import get_chat_model
 
-        get_chat_model(llm)  # fail at start, not on the first question, if it cannot load
+        # Made once: a local model loads here (a failure shows at start, not on the first
+        # question) and a server client keeps its connections.
+        model = get_chat_model(llm)
         a = self.settings.answer
         check = GroundingCheck(
             self.embeddings,
@@ -176,7 +178,7 @@ class Assistant:
             strong_cosine=a.check_strong_cosine,
             names=corpus_names([d["text"] for d in self.documents.values()]),
         )
-        return WrittenAnswerer(lambda: get_chat_model(llm), self.answerer, check, llm)
+        return WrittenAnswerer(model, self.answerer, check, llm)
 
     # -- the chain ---------------------------------------------------------------------------
     def _build_chain(self) -> Runnable:
