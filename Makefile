@@ -39,7 +39,7 @@ lint: install
 	$(BIN)/ruff check .
 
 # bench/run.py: ours vs baseline, a 5,000-chunk scale run and the last 100,000-chunk figures
-# (`$(BIN)/python bench/run.py --large` measures and records those, for hours on 2 cores).
+# (`$(BIN)/python bench/run.py --large` measures and records those: ~80 min on 2 cores).
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/bench_french.py

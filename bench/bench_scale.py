@@ -164,7 +164,7 @@ def child_ingest(corpus: Path, index: Path, out: Path) -> None:
 
 def child_serve(corpus: Path, index: Path, questions_path: Path, repeat: int, out: Path) -> None:
     t0 = time.perf_counter()
-    from assistant.evaluation import load_questions
+    from assistant.evaluation import facts_ok, load_questions
     from assistant.language import fold
     from assistant.service import Assistant
     from assistant.settings import Settings
@@ -181,12 +181,22 @@ def child_serve(corpus: Path, index: Path, questions_path: Path, repeat: int, ou
 
     questions = load_questions(questions_path)
     first, hits, missed, kinds_ok, haystack_share = [], [], [], 0, []
+    kinds_wrong: list[str] = []
+    facts: list[bool] = []  # the expected facts are in the reply (dev `answer` questions)
+    facts_wrong: list[str] = []
     missed_top: dict[str, list[str]] = {}  # what came first instead, for the JSON output
     for q in questions:  # the warm-up pass: also where retrieval quality is read
         t0 = time.perf_counter()
         a = assistant.ask(q.question, q.history or None)
         first.append((time.perf_counter() - t0) * 1000)
-        kinds_ok += a.kind == q.expect
+        if a.kind == q.expect:
+            kinds_ok += 1
+        else:
+            kinds_wrong.append(f"{q.id} {a.kind}")
+        if q.expect == "answer" and (ok := facts_ok(q, a)) is not None:
+            facts.append(ok)
+            if not ok:
+                facts_wrong.append(q.id)
         if q.expect == "answer" and q.evidence:
             top = a.retrieved[:5]
             hit = any(fold(e) in fold(p.text) for e in q.evidence for p in top)
@@ -212,7 +222,9 @@ def child_serve(corpus: Path, index: Path, questions_path: Path, repeat: int, ou
         stage_p50_ms={k: float(np.percentile(v, 50)) for k, v in stages.items() if k != "total"},
         evidence_hits=sum(hits), evidence_total=len(hits), evidence_missed=missed,
         missed_top5=missed_top,
-        kind_ok=kinds_ok, haystack_share=float(np.mean(haystack_share)) if haystack_share else 0,
+        kind_ok=kinds_ok, kind_wrong=kinds_wrong,
+        facts_ok=sum(facts), facts_total=len(facts), facts_wrong=facts_wrong,
+        haystack_share=float(np.mean(haystack_share)) if haystack_share else 0,
         rss_end_mb=self_rss_mb(), peak_rss_mb=self_peak_mb(),
     )
     _write(out, result)
@@ -320,6 +332,12 @@ def table(r: dict[str, Any]) -> list[str]:
         n, t = s["evidence_hits"], s["evidence_total"]
         return f"{n}/{t} ({n / t:.0%})"
 
+    def facts(col: dict[str, Any]) -> str | None:
+        s = col.get("serve", {})
+        if not s.get("facts_total"):
+            return None
+        return f"{s['facts_ok']}/{s['facts_total']} ({s['facts_ok'] / s['facts_total']:.0%})"
+
     def kinds(col: dict[str, Any]) -> str | None:
         s = col.get("serve", {})
         return f"{s['kind_ok']}/{s['questions']}" if "kind_ok" in s else None
@@ -352,7 +370,12 @@ def table(r: dict[str, Any]) -> list[str]:
         ("evidence@5 (dev answer qs)", [_fmt(evidence(c), "") for c in cols]),
         ("missed evidence", [", ".join(get(c, "serve", "evidence_missed") or []) or "–"
                              if "serve" in c else "–" for c in cols]),
+        ("facts in reply (dev answer qs)", [_fmt(facts(c), "") for c in cols]),
+        ("facts missing", [", ".join(get(c, "serve", "facts_wrong") or []) or "–"
+                           for c in cols]),
         ("reply kind as expected", [_fmt(kinds(c), "") for c in cols]),
+        ("unexpected kinds", [", ".join(get(c, "serve", "kind_wrong") or []) or "–"
+                              for c in cols]),
         ("haystack share of top 5", ["–", _fmt(get(cols[1], "serve", "haystack_share"), ".0%")]),
     ]
     w0 = max(len(name) for name, _ in rows)
