@@ -201,7 +201,7 @@ class SentenceAnswerer:
         return list(seen)
 
     def draft(self, query: Query, query_vector: list[float], passages: list[Passage]) -> Draft:
-        matcher = TermMatcher(query)
+        matcher = TermMatcher.for_query(query)
         keys = self.candidates(passages)
         if not keys:
             return Draft([], 0.0, 0.0, False, "no passage above the score floor")

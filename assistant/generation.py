@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -25,12 +25,10 @@ from assistant.grounding import (
     GroundingCheck,
     Source,
     cited_numbers,
+    marker_numbers,
 )
 from assistant.language import Lang
 from assistant.models import Citation
-
-if TYPE_CHECKING:
-    from assistant.settings import LLMSettings
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +133,7 @@ def renumber(sentences: list[str], sources: list[Source]) -> tuple[str, list[Cit
             order.setdefault(n, len(order) + 1)
 
     def _sub(m: re.Match[str]) -> str:
-        ns = [int(x) for x in re.split(r"\s*[,;]\s*", m.group(1))]
-        return "".join(f"[{order[n]}]" for n in dict.fromkeys(ns))
+        return "".join(f"[{order[n]}]" for n in dict.fromkeys(marker_numbers(m.group(1))))
 
     text = " ".join(MARKERS.sub(_sub, s) for s in sentences)
     citations = [
@@ -155,12 +152,10 @@ class WrittenAnswerer:
         model: BaseChatModel,
         answerer: SentenceAnswerer,
         check: GroundingCheck,
-        settings: LLMSettings,
     ) -> None:
         self.model = model
         self.answerer = answerer
         self.check = check
-        self.settings = settings
 
     def write(
         self,

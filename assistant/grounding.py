@@ -16,7 +16,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.language import Lang, fold
-from assistant.retrieval import GENERIC_STEMS, _synonym_stems, expand_query, lexical_tokens
+from assistant.retrieval import GENERIC_STEMS, TermMatcher, expand_query, lexical_tokens
 
 MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _LEADING_MARKERS = re.compile(r"^(\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
@@ -174,12 +174,17 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
+def marker_numbers(marker_body: str) -> list[int]:
+    """The numbers inside one marker: "1, 3" -> [1, 3]."""
+    return [int(n) for n in re.split(r"\s*[,;]\s*", marker_body)]
+
+
 def cited_numbers(sentence: str) -> list[int]:
     found: list[int] = []
     for m in MARKERS.finditer(sentence):
-        for n in re.split(r"\s*[,;]\s*", m.group(1)):
-            if int(n) not in found:
-                found.append(int(n))
+        for n in marker_numbers(m.group(1)):
+            if n not in found:
+                found.append(n)
     return found
 
 
@@ -273,9 +278,13 @@ class GroundingCheck:
         comparables = [self._comparable(claim, lang) for _, claim in pending]
         vectors = np.asarray(self.embeddings.embed_documents(comparables + flat), np.float32)
         window_vec = dict(zip(flat, vectors[len(comparables) :], strict=True))
-        for (checked, claim), vec in zip(pending, vectors[: len(comparables)], strict=True):
-            def judge(cited: list[Source], claim: str = claim, vec: np.ndarray = vec) -> Verdict:
-                return self._judge(claim, vec, cited, windows_of, window_vec, lang)
+        rows = zip(pending, comparables, vectors[: len(comparables)], strict=True)
+        for (checked, claim), comparable, vec in rows:
+            said = [t for t in dict.fromkeys(lexical_tokens(comparable)) if t not in GENERIC_STEMS]
+
+            def judge(cited: list[Source], claim: str = claim, said: list[str] = said,
+                      vec: np.ndarray = vec) -> Verdict:
+                return self._judge(claim, said, vec, cited, windows_of, window_vec)
 
             if checked.cites:
                 verdict = judge([by_n[n] for n in checked.cites])
@@ -293,8 +302,7 @@ class GroundingCheck:
                         checked.cites = [alt.n]
                         verdict = other
                         break
-            said = set(lexical_tokens(self._comparable(claim, lang)))
-            if verdict.kept and question and said <= asked:
+            if verdict.kept and question and set(said) <= asked:
                 verdict = Verdict(False, "only restates the question", verdict.overlap,
                                   verdict.cosine)
             checked.kept, checked.reason = verdict.kept, verdict.reason
@@ -304,12 +312,13 @@ class GroundingCheck:
     def _judge(
         self,
         claim: str,
+        said: list[str],
         vec: np.ndarray,
         cited: list[Source],
         windows_of: dict[int, list[str]],
         window_vec: dict[str, np.ndarray],
-        lang: Lang,
     ) -> Verdict:
+        """`said`: the claim's content stems (for French, those of its glossary English)."""
         cited_text = " ".join(s.text for s in cited)
         unsupported = numbers_in(claim) - numbers_in(cited_text, romans=True)
         if unsupported:
@@ -320,7 +329,8 @@ class GroundingCheck:
         absent = [w for w in _names(claim, self.names) if fold(w) not in folded_source]
         if absent:
             return Verdict(False, f"'{absent[0]}' is not in the cited source")
-        overlap = self._overlap(claim, cited_text, lang)
+        # Nothing specific claimed beyond the names and figures checked above: no word gap.
+        overlap = TermMatcher(said).share(set(lexical_tokens(cited_text))) if said else 1.0
         scored = [(w, float(np.dot(vec, window_vec[w]))) for s in cited for w in windows_of[s.n]]
         cosine = max(c for _, c in scored)
         # Polarity is read from the shortest window that matches about as well as the best:
@@ -347,17 +357,6 @@ class GroundingCheck:
         expansion, _ = expand_query(claim)
         names = " ".join(_names(claim, self.names))
         return " ".join(t for t in (expansion, names) if t) or claim
-
-    def _overlap(self, claim: str, source: str, lang: Lang) -> float:
-        """Share of the claim's content stems found in the source, synonyms counted."""
-        stems = [t for t in dict.fromkeys(lexical_tokens(self._comparable(claim, lang)))
-                 if t not in GENERIC_STEMS]
-        if not stems:
-            return 1.0  # nothing specific is claimed beyond the checked names and figures
-        have = set(lexical_tokens(source))
-        alts = _synonym_stems()
-        found = sum(1 for t in stems if t in have or alts.get(t, frozenset()) & have)
-        return found / len(stems)
 
 
 _NEGATION = re.compile(

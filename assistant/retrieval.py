@@ -243,10 +243,14 @@ def _synonym_stems() -> dict[str, frozenset[str]]:
 class TermMatcher:
     """How much of a question's specific terms a text contains, synonyms included."""
 
-    def __init__(self, query: Query) -> None:
-        self.terms = specific_terms(query)
+    def __init__(self, terms: list[str]) -> None:
+        self.terms = terms
         alts = _synonym_stems()
         self.alternatives = {t: {t} | alts.get(t, frozenset()) for t in self.terms}
+
+    @classmethod
+    def for_query(cls, query: Query) -> TermMatcher:
+        return cls(specific_terms(query))
 
     def share(self, stems: set[str]) -> float:
         if not self.terms:

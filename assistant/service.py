@@ -178,7 +178,7 @@ class Assistant:
             strong_cosine=a.check_strong_cosine,
             names=corpus_names([d["text"] for d in self.documents.values()]),
         )
-        return WrittenAnswerer(model, self.answerer, check, llm)
+        return WrittenAnswerer(model, self.answerer, check)
 
     # -- the chain ---------------------------------------------------------------------------
     def _build_chain(self) -> Runnable:
