@@ -821,6 +821,8 @@ def _size_torch_threads(settings: Settings) -> None:
     Two workers each spinning two torch threads on two cores fight each other; measured with
     bench/bench_ui_concurrency.py, one thread per worker serves ~30% more requests per second.
     """
+    if settings.embedding.backend != "torch":
+        return  # the ONNX backend never loads torch: importing it here would cost ~1.6 s
     import torch
 
     workers = max(1, settings.ui.concurrency_limit)
