@@ -252,6 +252,25 @@ class SentenceAnswerer:
             chosen.append(cand)
             covered |= cand.found
         chosen = [self.with_context(x) for x in chosen]
+        # The quoted passages themselves must cover the question: among many documents on
+        # the same subject, the top passages together can match every term while the
+        # sentences quoted come from passages about another city or year.
+        quoted = [p for p in passages
+                  if any(p.doc_id == x.doc_id and p.start < x.end and x.start < p.end
+                         for x in chosen)]
+        quoted_stems = {t for p in quoted for t in lexical_tokens(f"{p.text} {p.title}")}
+        absent = [w for t, w in named_terms(query).items() if t not in quoted_stems]
+        if absent:
+            return Draft([], coverage, best, False,
+                         f"the passages quoted never mention: {', '.join(absent)}", scored)
+        quoted_coverage = matcher.share(quoted_stems)
+        if quoted_coverage < st.min_coverage:
+            return Draft(
+                [], coverage, best, False,
+                f"the passages quoted hold only {quoted_coverage:.0%} of the question's specific "
+                f"terms (missing: {', '.join(matcher.missing(quoted_stems))})",
+                scored,
+            )
         # Source order reads better than score order; merged context may now overlap.
         chosen.sort(key=lambda x: (x.doc_id, x.start))
         merged: list[ScoredSentence] = []

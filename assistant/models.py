@@ -18,11 +18,13 @@ class Passage:
     start: int
     end: int
     title: str = ""
-    score: float = 0.0  # fused score (reciprocal rank fusion)
-    dense: float | None = None  # cosine similarity, None when not in the dense top-k
+    score: float = 0.0  # the score that ranked it (re-rank score, or RRF without re-ranking)
+    dense: float | None = None  # cosine similarity to the question
     bm25: float | None = None  # BM25 score, None when not in the lexical top-k
     dense_rank: int | None = None
     bm25_rank: int | None = None
+    fused: float = 0.0  # reciprocal rank fusion of the dense and BM25 ranks
+    coverage: float | None = None  # share of the question's specific terms in the chunk
 
     def to_json(self) -> dict[str, Any]:
         return {

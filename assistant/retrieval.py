@@ -175,9 +175,17 @@ class HybridRetriever:
             fused[i] = fused.get(i, 0.0) + s.bm25_weight / (s.rrf_k + rank)
         ranked = sorted(fused, key=lambda i: -fused[i])
         # Exact cosine for every candidate, including those only BM25 found.
-        cosine = _dot(self.table.vectors[ranked], q)
+        cosine = _dot(self.table.vectors[ranked], q) if ranked else np.zeros(0, np.float32)
+        coverage: np.ndarray | None = None
+        score = np.asarray([fused[i] for i in ranked], dtype=np.float32)
+        if s.rerank and ranked:
+            coverage = self.coverage(ranked, TermMatcher.for_query(query))
+            w = s.rerank_cosine_weight
+            score = w * cosine + (1 - w) * coverage
+        order = np.argsort(-score, kind="stable")  # ties keep the RRF order
         passages: list[Passage] = []
-        for i, cos in zip(ranked, cosine.tolist(), strict=True):
+        for j in order.tolist():
+            i, cos = ranked[j], float(cosine[j])
             if cos < s.score_floor:
                 continue
             c = self.table.chunk(i)
@@ -189,16 +197,53 @@ class HybridRetriever:
                     start=c["start"],
                     end=c["end"],
                     title=c["title"],
-                    score=fused[i],
+                    score=float(score[j]),
                     dense=cos,
                     bm25=bm25_rank[i][1] if i in bm25_rank else None,
                     dense_rank=dense_rank.get(i),
                     bm25_rank=bm25_rank[i][0] if i in bm25_rank else None,
+                    fused=fused[i],
+                    coverage=float(coverage[j]) if coverage is not None else None,
                 )
             )
             if len(passages) == s.top_k:
                 break
         return passages
+
+    def coverage(self, rows: list[int], matcher: TermMatcher) -> np.ndarray:
+        """The share of the matcher's terms (or their synonyms) each row's chunk contains,
+        each term weighted by its inverse document frequency: in a large archive a rare term
+        ("judicial") says more about a passage than a common one ("mayor").
+
+        Read from the BM25 index's posting lists, so no chunk text is tokenised per query.
+        """
+        out = np.zeros(len(rows), dtype=np.float32)
+        if not matcher.terms:
+            return out
+        cand = np.asarray(rows, dtype=np.int64)
+        n = len(self.table)
+        total = 0.0
+        for term in matcher.terms:
+            has = np.zeros(len(rows), dtype=bool)
+            df = 0
+            for alt in matcher.alternatives[term]:
+                posting = self._posting(alt)
+                df = max(df, len(posting))
+                if len(posting):
+                    at = np.minimum(np.searchsorted(posting, cand), len(posting) - 1)
+                    has |= posting[at] == cand
+            weight = float(np.log1p(n / max(df, 1)))
+            out += weight * has
+            total += weight
+        return out / total
+
+    def _posting(self, stem: str) -> np.ndarray:
+        """The sorted rows whose chunk contains `stem` (the BM25 matrix's column)."""
+        tid = self._vocab.get(stem)
+        if tid is None or self.bm25 is None:
+            return np.zeros(0, dtype=np.int64)
+        m = self.bm25.scores
+        return np.asarray(m["indices"][int(m["indptr"][tid]) : int(m["indptr"][tid + 1])])
 
 
 def _dot(matrix: np.ndarray, q: np.ndarray) -> np.ndarray:

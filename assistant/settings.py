@@ -62,8 +62,8 @@ class VectorStoreSettings(BaseModel):
 
 class RetrievalSettings(BaseModel):
     top_k: int = 5  # passages handed to the answerer
-    dense_k: int = 20  # candidates from each retriever before fusion
-    bm25_k: int = 20
+    dense_k: int = 50  # candidates from each retriever before fusion
+    bm25_k: int = 50
     rrf_k: int = 60  # reciprocal rank fusion constant
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
@@ -76,6 +76,12 @@ class RetrievalSettings(BaseModel):
     # Up to this many chunks, dense search is exact over the chunk vectors in memory; above,
     # Chroma's HNSW index answers (faster, but with default settings it misses neighbours).
     exact_search_max: int = 200_000
+    # The fused candidates are re-ranked by cosine and by the share of the question's specific
+    # terms each chunk contains. Among many documents on the same subject (other cities, other
+    # years), RRF alone ranks chunks that match many common words above the one passage that
+    # matches the question's own terms (bench/bench_scale.py, evidence@5).
+    rerank: bool = True
+    rerank_cosine_weight: float = 0.5  # the rest weighs term coverage
 
 
 class AnswerSettings(BaseModel):

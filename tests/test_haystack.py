@@ -1,0 +1,142 @@
+"""The real corpus hidden in a synthetic haystack of about 1,000 chunks (bench/synth_corpus.py,
+seed 7): documents about other cities, years and people in the domain's own words.
+
+The full-size runs are benchmarks (bench/bench_scale.py); this keeps the behaviour that matters
+at scale under test: the re-rank stage finds evidence that fusion alone misses, and questions
+the real corpus cannot answer are not answered from haystack passages about something else.
+All real: the bundled MiniLM, Chroma on disk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.evaluation import load_questions
+from assistant.indexing import ingest
+from assistant.language import detect_language, fold
+from assistant.retrieval import TermMatcher, lexical_tokens, make_query
+from assistant.service import Assistant
+from assistant.settings import Settings
+from tests.conftest import DEV_QUESTIONS, make_settings
+from tests.test_synth_corpus import synth
+
+
+@pytest.fixture(scope="module")
+def haystack(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    root = tmp_path_factory.mktemp("haystack-index")
+    synth.generate(root / "corpus", 1000, seed=7, forbidden=synth.dev_evidence(DEV_QUESTIONS))
+    s = make_settings(root, root / "corpus")
+    ingest(s)
+    return s
+
+
+@pytest.fixture(scope="module")
+def hay_assistant(haystack: Settings) -> Assistant:
+    return Assistant(haystack, build_index=False)
+
+
+def _answer_questions() -> list:
+    return [q for q in load_questions(DEV_QUESTIONS) if q.expect == "answer" and q.evidence]
+
+
+def _evidence_hits(a: Assistant) -> list[str]:
+    """Ids of the dev questions whose evidence is in the top 5 retrieved passages."""
+    hits = []
+    for q in _answer_questions():
+        query = make_query(q.question, detect_language(q.question), a.settings.retrieval)
+        passages = a.retriever.retrieve(query, a.embeddings.embed_query(query.dense_text))
+        if any(fold(e) in fold(p.text) for e in q.evidence for p in passages[:5]):
+            hits.append(q.id)
+    return hits
+
+
+def test_the_haystack_buries_the_real_corpus(hay_assistant: Assistant) -> None:
+    docs = hay_assistant.documents
+    assert len(docs) > 50 and len(hay_assistant.retriever) > 900
+    assert {"crack-plan-dagnaud", "hidalgo-letter-castex"} <= set(docs)
+
+
+def test_rerank_finds_every_dev_evidence_that_fusion_alone_misses(
+    hay_assistant: Assistant, haystack: Settings
+) -> None:
+    reranked = _evidence_hits(hay_assistant)
+    assert len(reranked) == len(_answer_questions())
+
+    fused_only = haystack.model_copy(deep=True)
+    fused_only.retrieval.rerank = False
+    fused_only.retrieval.dense_k = fused_only.retrieval.bm25_k = 20
+    fused = _evidence_hits(Assistant(fused_only, build_index=False))
+    assert set(fused) < set(reranked), "reciprocal rank fusion alone loses a needle here"
+
+
+def test_coverage_read_from_postings_is_the_idf_weighted_share(hay_assistant: Assistant) -> None:
+    retriever = hay_assistant.retriever
+    query = make_query("What did the health ministry conclude about the consumption rooms "
+                       "tested since 2016?", "en", hay_assistant.settings.retrieval)
+    matcher = TermMatcher.for_query(query)
+    rows = list(range(0, len(retriever), 7))
+    texts = [set(lexical_tokens(retriever.table.text(i))) for i in range(len(retriever))]
+
+    def df(term: str) -> int:
+        return max(sum(1 for t in texts if alt in t) for alt in matcher.alternatives[term])
+
+    weight = {t: np.log1p(len(texts) / max(df(t), 1)) for t in matcher.terms}
+    expected = [
+        sum(weight[t] for t in matcher.found(texts[i])) / sum(weight.values()) for i in rows
+    ]
+    got = retriever.coverage(rows, matcher)
+    assert np.allclose(got, expected, atol=1e-5)
+    assert 0 < got.max() <= 1 and got.min() >= 0
+
+
+@pytest.mark.parametrize("qid", ["dev12", "dev13"])
+def test_unanswerable_questions_stay_unanswered_among_other_cities(
+    hay_assistant: Assistant, qid: str
+) -> None:
+    q = next(q for q in load_questions(DEV_QUESTIONS) if q.id == qid)
+    reply = hay_assistant.ask(q.question)
+    assert reply.kind == "no_answer", (reply.text, reply.trace.get("answerer"))
+    assert not reply.citations
+
+
+def test_a_named_place_must_be_in_the_quoted_passages(hay_assistant: Assistant) -> None:
+    # The haystack has France-wide overdose figures for 2023, and documents about Marseille;
+    # no passage says how many crack users died in Marseille in 2023.
+    reply = hay_assistant.ask("How many crack users died of overdoses in Marseille in 2023?")
+    assert reply.kind == "no_answer"
+    reason = reply.trace["answerer"]["decision"]
+    assert "Marseille" in reason, reason
+
+
+def test_answers_in_the_haystack_still_quote_the_real_corpus(hay_assistant: Assistant) -> None:
+    reply = hay_assistant.ask("Where do drug users gather every day, according to the "
+                              "reporting on Hidalgo's letter?")
+    assert reply.kind == "answer" and "Riquet" in reply.text
+    assert {c.doc_id for c in reply.citations} == {"hidalgo-letter-castex"}
+
+
+def test_haystack_documents_are_cited_with_exact_spans(hay_assistant: Assistant) -> None:
+    docs = hay_assistant.documents
+    for q in _answer_questions():
+        for c in hay_assistant.ask(q.question).citations:
+            assert docs[c.doc_id]["text"][c.start : c.end] == c.quote
+
+
+def test_settings_default_to_the_rerank_stage() -> None:
+    s = Settings()
+    assert s.retrieval.rerank and 0 < s.retrieval.rerank_cosine_weight < 1
+    assert s.retrieval.dense_k >= 50 and s.retrieval.bm25_k >= 50
+
+
+def test_rerank_runs_on_an_index_of_one_document(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = "# One\n\nThe Charonne van hands out clean crack pipes to drug users.\n"
+    (corpus / "one.md").write_text(text, encoding="utf-8")
+    s = make_settings(tmp_path, corpus)
+    ingest(s)
+    reply = Assistant(s, build_index=False).ask("What does the Charonne van hand out to users?")
+    assert reply.kind == "answer" and "pipes" in reply.text
