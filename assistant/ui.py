@@ -349,14 +349,17 @@ def render_staff(turn: dict[str, Any] | None) -> str:
             f"<td>{esc(p['doc_id'])}<br><small>{esc(p['chunk_id'])}</small></td>"
             f'<td class="num">{_fmt(p["dense"])}</td><td class="num">{_fmt(p["dense_rank"])}</td>'
             f'<td class="num">{_fmt(p["bm25"])}</td><td class="num">{_fmt(p["bm25_rank"])}</td>'
+            f'<td class="num">{_fmt(p.get("fused"))}</td>'
+            f'<td class="num">{_fmt(p.get("coverage"))}</td>'
             f'<td class="num">{_fmt(p["score"])}</td>'
             f"<td>{esc(p['text'][:400])}{'…' if len(p['text']) > 400 else ''}</td></tr>"
         )
     parts.append(
         f"<h4>Retrieved passages ({len(rows)})</h4>"
         "<table><tr><th>#</th><th>document / chunk</th><th>dense</th><th>rank</th>"
-        "<th>BM25</th><th>rank</th><th>fused (RRF)</th><th>text</th></tr>"
-        + ("".join(rows) or '<tr><td colspan="8">none: no retrieval for this reply</td></tr>')
+        "<th>BM25</th><th>rank</th><th>fused (RRF)</th><th>terms</th><th>score</th>"
+        "<th>text</th></tr>"
+        + ("".join(rows) or '<tr><td colspan="10">none: no retrieval for this reply</td></tr>')
         + "</table>"
     )
     timings = {k: f"{v:.1f} ms" for k, v in (turn.get("timings_ms") or {}).items()}
@@ -395,7 +398,8 @@ def _passage_json(p: Passage) -> dict[str, Any]:
     return {
         "doc_id": p.doc_id, "chunk_id": p.chunk_id, "title": p.title, "text": p.text,
         "start": p.start, "end": p.end, "score": p.score, "dense": p.dense, "bm25": p.bm25,
-        "dense_rank": p.dense_rank, "bm25_rank": p.bm25_rank,
+        "dense_rank": p.dense_rank, "bm25_rank": p.bm25_rank, "fused": p.fused,
+        "coverage": p.coverage,
     }
 
 
@@ -731,8 +735,8 @@ def build_app(
                                       elem_id="sources-panel", js_on_load=None)
             with gr.Tab("Staff", id="staff"):
                 gr.Markdown("Guardrail decision, rewritten question, retrieved passages with "
-                            "their dense, BM25 and fused scores, and timings for the last "
-                            "reply in this session.")
+                            "their dense, BM25, fused and term-coverage scores, and timings for "
+                            "the last reply in this session.")
                 with gr.Row(visible=password is not None):
                     pw = gr.Textbox(label="Staff password", type="password", scale=3,
                                     elem_id="staff-password")

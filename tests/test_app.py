@@ -238,14 +238,14 @@ def test_staff_view_shows_scores_rewrite_and_timings() -> None:
         "question": "and in the 19th?", "kind": "answer", "lang": "en",
         "citations": [{"doc_id": "d", "start": 10}],
         "passages": [{"doc_id": "d", "chunk_id": "d:0001", "text": "<b>x</b>", "start": 0,
-                      "end": 50, "score": 0.0328, "dense": 0.61, "bm25": 7.25,
-                      "dense_rank": 1, "bm25_rank": 2}],
+                      "end": 50, "score": 0.6275, "dense": 0.61, "bm25": 7.25,
+                      "dense_rank": 1, "bm25_rank": 2, "fused": 0.0328, "coverage": 0.645}],
         "timings_ms": {"guard": 3.0, "total": 120.5},
         "trace": {"guard": {"kind": "pass", "reasons": ["no rule fired"]},
                   "rewrite": {"question": "Which sites in the 19th?", "why": "follow-up"}},
     }
     out = render_staff(turn)
     for needle in ("pass", "no rule fired", "Which sites in the 19th?", "0.6100", "7.2500",
-                   "0.0328", "120.5 ms", 'class="cited"'):
+                   "0.0328", "0.6450", "0.6275", "120.5 ms", 'class="cited"'):
         assert needle in out
     assert "<b>x</b>" not in out
