@@ -5,7 +5,9 @@ folder, then measures, each phase in its own child process so that memory figure
 phase and this process stays small:
   ingest   wall time, chunks/s, peak RSS, index size on disk
   serve    start-up (Assistant construction), peak RSS, warm `ask` p50/p95 over the dev
-           questions (first pass is the warm-up), evidence@5 on the dev `answer` questions
+           questions (first pass is the warm-up), evidence@5 on the dev `answer` questions;
+           the plain LangChain baseline (Chroma similarity search, same embeddings, top 4,
+           no BM25) on the same collection: evidence@4 and p50/p95, timed alternately
 and the same on the real corpus alone, in the same run, for comparison.
 
     .venv/bin/python bench/bench_scale.py                     # 5,000 chunks, a minute or two
@@ -180,6 +182,8 @@ def child_serve(corpus: Path, index: Path, questions_path: Path, repeat: int, ou
           file=sys.stderr, flush=True)
 
     questions = load_questions(questions_path)
+    baseline = assistant.index.store
+    base_hits: list[str] = []
     first, hits, missed, kinds_ok, haystack_share = [], [], [], 0, []
     kinds_wrong: list[str] = []
     facts: list[bool] = []  # the expected facts are in the reply (dev `answer` questions)
@@ -206,10 +210,19 @@ def child_serve(corpus: Path, index: Path, questions_path: Path, repeat: int, ou
                 missed_top[q.id] = [f"{p.doc_id}: {p.title}" for p in top]
             if top:
                 haystack_share.append(sum(p.doc_id.startswith("synth-") for p in top) / len(top))
+            # The plain LangChain baseline on the same collection: Chroma's similarity search,
+            # same embeddings, top 4, no BM25.
+            found = baseline.similarity_search(q.question, k=4)
+            if any(fold(e) in fold(d.page_content) for e in q.evidence for d in found):
+                base_hits.append(q.id)
     lat: list[float] = []
+    base_lat: list[float] = []
     stages: dict[str, list[float]] = {}
     for _ in range(repeat):
         for q in questions:
+            t0 = time.perf_counter()
+            baseline.similarity_search(q.question, k=4)
+            base_lat.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
             a = assistant.ask(q.question, q.history or None)
             lat.append((time.perf_counter() - t0) * 1000)
@@ -221,6 +234,9 @@ def child_serve(corpus: Path, index: Path, questions_path: Path, repeat: int, ou
         max_ms=max(lat), first_pass_max_ms=max(first),
         stage_p50_ms={k: float(np.percentile(v, 50)) for k, v in stages.items() if k != "total"},
         evidence_hits=sum(hits), evidence_total=len(hits), evidence_missed=missed,
+        baseline_evidence_hits=len(base_hits),
+        baseline_p50_ms=float(np.percentile(base_lat, 50)),
+        baseline_p95_ms=float(np.percentile(base_lat, 95)),
         missed_top5=missed_top,
         kind_ok=kinds_ok, kind_wrong=kinds_wrong,
         facts_ok=sum(facts), facts_total=len(facts), facts_wrong=facts_wrong,
@@ -332,6 +348,19 @@ def table(r: dict[str, Any]) -> list[str]:
         n, t = s["evidence_hits"], s["evidence_total"]
         return f"{n}/{t} ({n / t:.0%})"
 
+    def baseline_evidence(col: dict[str, Any]) -> str | None:
+        s = col.get("serve", {})
+        if "baseline_evidence_hits" not in s:
+            return None
+        n, t = s["baseline_evidence_hits"], s["evidence_total"]
+        return f"{n}/{t} ({n / t:.0%})"
+
+    def baseline_latency(col: dict[str, Any]) -> str | None:
+        s = col.get("serve", {})
+        if "baseline_p95_ms" not in s:
+            return None
+        return f"{s['baseline_p50_ms']:.1f} / {s['baseline_p95_ms']:.1f}"
+
     def facts(col: dict[str, Any]) -> str | None:
         s = col.get("serve", {})
         if not s.get("facts_total"):
@@ -368,6 +397,8 @@ def table(r: dict[str, Any]) -> list[str]:
            [_fmt((get(c, "serve", "stage_p50_ms") or {}).get(name), ".1f") for c in cols])
           for name in stages),
         ("evidence@5 (dev answer qs)", [_fmt(evidence(c), "") for c in cols]),
+        ("baseline evidence@4", [_fmt(baseline_evidence(c), "") for c in cols]),
+        ("baseline ask p50 / p95 (ms)", [_fmt(baseline_latency(c), "") for c in cols]),
         ("missed evidence", [", ".join(get(c, "serve", "evidence_missed") or []) or "–"
                              if "serve" in c else "–" for c in cols]),
         ("facts in reply (dev answer qs)", [_fmt(facts(c), "") for c in cols]),
