@@ -258,11 +258,16 @@ class SentenceAnswerer:
         quoted = [p for p in passages
                   if any(p.doc_id == x.doc_id and p.start < x.end and x.start < p.end
                          for x in chosen)]
-        quoted_stems = {t for p in quoted for t in lexical_tokens(f"{p.text} {p.title}")}
-        absent = [w for t, w in named_terms(query).items() if t not in quoted_stems]
-        if absent:
-            return Draft([], coverage, best, False,
-                         f"the passages quoted never mention: {', '.join(absent)}", scored)
+        per_passage = [set(lexical_tokens(f"{p.text} {p.title}")) for p in quoted]
+        quoted_stems = set().union(*per_passage)
+        # One quoted passage must give every name and figure of the question together: a
+        # passage on Marseille and another on 2023 do not answer "Marseille in 2023".
+        names = named_terms(query)
+        if names and not any(all(t in stems for t in names) for stems in per_passage):
+            absent = [w for t, w in names.items() if t not in quoted_stems]
+            why = (f"the passages quoted never mention: {', '.join(absent)}" if absent else
+                   f"no passage quoted mentions {', '.join(names.values())} together")
+            return Draft([], coverage, best, False, why, scored)
         quoted_coverage = matcher.share(quoted_stems)
         if quoted_coverage < st.min_coverage:
             return Draft(

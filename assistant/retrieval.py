@@ -125,6 +125,7 @@ class HybridRetriever:
         self.table = table if table is not None else open_table(index, uncached_lexical_tokens)
         self.bm25 = self.table.bm25
         self._vocab = self.bm25.vocab_dict if self.bm25 is not None else {}
+        self._titles: dict[int, frozenset[str]] = {}  # filled as documents are retrieved
 
     def __len__(self) -> int:
         return len(self.table)
@@ -211,9 +212,11 @@ class HybridRetriever:
         return passages
 
     def coverage(self, rows: list[int], matcher: TermMatcher) -> np.ndarray:
-        """The share of the matcher's terms (or their synonyms) each row's chunk contains,
-        each term weighted by its inverse document frequency: in a large archive a rare term
-        ("judicial") says more about a passage than a common one ("mayor").
+        """The share of the matcher's terms (or their synonyms) each row's chunk or its
+        document's title contains, each term weighted by its inverse document frequency: in a
+        large archive a rare term ("judicial") says more about a passage than a common one
+        ("mayor"). The title counts because questions name their source ("according to the
+        reporting on Hidalgo's letter") while the passage itself says "the mayor".
 
         Read from the BM25 index's posting lists, so no chunk text is tokenised per query.
         """
@@ -221,12 +224,14 @@ class HybridRetriever:
         if not matcher.terms:
             return out
         cand = np.asarray(rows, dtype=np.int64)
+        titles = [self._title_stems(int(d)) for d in self.table.spans[cand, 0]]
         n = len(self.table)
         total = 0.0
         for term in matcher.terms:
-            has = np.zeros(len(rows), dtype=bool)
+            alts = matcher.alternatives[term]
+            has = np.fromiter((not alts.isdisjoint(t) for t in titles), bool, len(rows))
             df = 0
-            for alt in matcher.alternatives[term]:
+            for alt in alts:
                 posting = self._posting(alt)
                 df = max(df, len(posting))
                 if len(posting):
@@ -236,6 +241,13 @@ class HybridRetriever:
             out += weight * has
             total += weight
         return out / total
+
+    def _title_stems(self, doc: int) -> frozenset[str]:
+        """The lexical stems of a document's title (by its row in the chunk table's docs)."""
+        stems = self._titles.get(doc)
+        if stems is None:
+            stems = self._titles[doc] = frozenset(lexical_tokens(self.table.docs[doc]["title"]))
+        return stems
 
     def _posting(self, stem: str) -> np.ndarray:
         """The sorted rows whose chunk contains `stem` (the BM25 matrix's column)."""

@@ -62,8 +62,8 @@ class VectorStoreSettings(BaseModel):
 
 class RetrievalSettings(BaseModel):
     top_k: int = 5  # passages handed to the answerer
-    dense_k: int = 50  # candidates from each retriever before fusion
-    bm25_k: int = 50
+    dense_k: int = 200  # candidates from each retriever before fusion
+    bm25_k: int = 200
     rrf_k: int = 60  # reciprocal rank fusion constant
     dense_weight: float = 1.0
     bm25_weight: float = 1.0

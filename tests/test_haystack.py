@@ -72,7 +72,9 @@ def test_rerank_finds_every_dev_evidence_that_fusion_alone_misses(
     assert set(fused) < set(reranked), "reciprocal rank fusion alone loses a needle here"
 
 
-def test_coverage_read_from_postings_is_the_idf_weighted_share(hay_assistant: Assistant) -> None:
+def test_coverage_is_the_idf_weighted_share_of_chunk_and_title_terms(
+    hay_assistant: Assistant,
+) -> None:
     retriever = hay_assistant.retriever
     query = make_query("What did the health ministry conclude about the consumption rooms "
                        "tested since 2016?", "en", hay_assistant.settings.retrieval)
@@ -84,8 +86,12 @@ def test_coverage_read_from_postings_is_the_idf_weighted_share(hay_assistant: As
         return max(sum(1 for t in texts if alt in t) for alt in matcher.alternatives[term])
 
     weight = {t: np.log1p(len(texts) / max(df(t), 1)) for t in matcher.terms}
+    # The document's title counts with the chunk ("according to ... Hidalgo's letter").
+    with_title = {i: texts[i] | set(lexical_tokens(retriever.table.chunk(i)["title"]))
+                  for i in rows}
     expected = [
-        sum(weight[t] for t in matcher.found(texts[i])) / sum(weight.values()) for i in rows
+        sum(weight[t] for t in matcher.found(with_title[i])) / sum(weight.values())
+        for i in rows
     ]
     got = retriever.coverage(rows, matcher)
     assert np.allclose(got, expected, atol=1e-5)
