@@ -258,7 +258,8 @@ class SentenceAnswerer:
         quoted = [p for p in passages
                   if any(p.doc_id == x.doc_id and p.start < x.end and x.start < p.end
                          for x in chosen)]
-        per_passage = [set(lexical_tokens(f"{p.text} {p.title}")) for p in quoted]
+        # Token lists are cached by text, so the passages are not tokenised again.
+        per_passage = [set(lexical_tokens(p.text)) | set(lexical_tokens(p.title)) for p in quoted]
         quoted_stems = set().union(*per_passage)
         # One quoted passage must give every name and figure of the question together: a
         # passage on Marseille and another on 2023 do not answer "Marseille in 2023".

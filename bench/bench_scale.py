@@ -341,18 +341,11 @@ def table(r: dict[str, Any]) -> list[str]:
             return None
         return ing["chunks"] / ing["ingest_s"]
 
-    def evidence(col: dict[str, Any]) -> str | None:
+    def evidence(col: dict[str, Any], hits: str = "evidence_hits") -> str | None:
         s = col.get("serve", {})
-        if "evidence_total" not in s:
+        if hits not in s or not s.get("evidence_total"):
             return None
-        n, t = s["evidence_hits"], s["evidence_total"]
-        return f"{n}/{t} ({n / t:.0%})"
-
-    def baseline_evidence(col: dict[str, Any]) -> str | None:
-        s = col.get("serve", {})
-        if "baseline_evidence_hits" not in s:
-            return None
-        n, t = s["baseline_evidence_hits"], s["evidence_total"]
+        n, t = s[hits], s["evidence_total"]
         return f"{n}/{t} ({n / t:.0%})"
 
     def baseline_latency(col: dict[str, Any]) -> str | None:
@@ -397,7 +390,8 @@ def table(r: dict[str, Any]) -> list[str]:
            [_fmt((get(c, "serve", "stage_p50_ms") or {}).get(name), ".1f") for c in cols])
           for name in stages),
         ("evidence@5 (dev answer qs)", [_fmt(evidence(c), "") for c in cols]),
-        ("baseline evidence@4", [_fmt(baseline_evidence(c), "") for c in cols]),
+        ("baseline evidence@4", [_fmt(evidence(c, "baseline_evidence_hits"), "")
+                                 for c in cols]),
         ("baseline ask p50 / p95 (ms)", [_fmt(baseline_latency(c), "") for c in cols]),
         ("missed evidence", [", ".join(get(c, "serve", "evidence_missed") or []) or "–"
                              if "serve" in c else "–" for c in cols]),
