@@ -25,7 +25,7 @@ import shutil
 import string
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -894,6 +894,16 @@ def _may_head(blocks: list[str], after: int) -> bool:
     return len(blocks) >= after and not blocks[-1].startswith("## ")
 
 
+def _next_heading(blocks: list[str], headings: Iterator[str], ctx: dict[str, str],
+                  rng: random.Random) -> str | None:
+    """A report's next section heading: always first, then now and then until none are left."""
+    if (not blocks or _may_head(blocks, 1) and rng.random() < 0.15) and (
+        h := next(headings, None)
+    ):
+        return "## " + _fill(h, ctx, rng)
+    return None
+
+
 def _press(rng: random.Random, ctx: dict[str, str], target: int) -> tuple[str, list[str]]:
     name = rng.choice(DRUG_TOPICS) if rng.random() < 0.7 else rng.choice(OTHER_TOPICS)
     topic = TOPICS[name]
@@ -948,10 +958,8 @@ def _report(rng: random.Random, ctx: dict[str, str], target: int) -> tuple[str, 
     blocks: list[str] = []
 
     def make() -> str:
-        if (not blocks or _may_head(blocks, 1) and rng.random() < 0.15) and (
-            h := next(headings, None)
-        ):
-            return "## " + _fill(h, ctx, rng)
+        if h := _next_heading(blocks, headings, ctx, rng):
+            return h
         pool = topic["sentences"] if rng.random() < 0.7 else REPORT_SENTENCES
         measure = _fill(rng.choice(POOLS["measure"]), ctx, rng)
         return _paragraph(pool, {**ctx, "measure_cap": _cap(measure)}, rng)
@@ -968,10 +976,8 @@ def _ngo(rng: random.Random, ctx: dict[str, str], target: int) -> tuple[str, lis
     blocks: list[str] = []
 
     def make() -> str:
-        if (not blocks or _may_head(blocks, 1) and rng.random() < 0.15) and (
-            h := next(headings, None)
-        ):
-            return "## " + _fill(h, ctx, rng)
+        if h := _next_heading(blocks, headings, ctx, rng):
+            return h
         pool = topic["sentences"] if rng.random() < 0.5 else NGO_SENTENCES
         return _paragraph(pool, {**ctx, "big2": NUMBERS["big"](rng)}, rng, topic, leads=False,
                           free=pool is not NGO_SENTENCES)
