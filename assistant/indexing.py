@@ -22,7 +22,7 @@ from filelock import FileLock
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from assistant.corpus import Document, Skipped, load_corpus
-from assistant.retrieval import uncached_lexical_tokens
+from assistant.retrieval import index_tokens
 from assistant.settings import ChunkingSettings, Settings
 from assistant.sidecar import open_table, rebuild
 from assistant.vectorstore import VectorIndex
@@ -223,9 +223,9 @@ def ingest(
 
         # The sidecar follows the collection: rebuilt after any write, else checked.
         if report.embedded or report.removed or report.rebuilt or report.repaired:
-            table = rebuild(index, uncached_lexical_tokens)
+            table = rebuild(index, index_tokens)
         else:
-            table = open_table(index, uncached_lexical_tokens)
+            table = open_table(index, index_tokens)
         if index.content_hash() != table.manifest["content_hash"]:
             index.set_content_hash(table.manifest["content_hash"])
         _write_json_atomic(

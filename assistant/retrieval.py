@@ -34,8 +34,38 @@ def lexical_tokens(text: str) -> list[str]:
 
 
 def uncached_lexical_tokens(text: str) -> list[str]:
-    """`lexical_tokens` for bulk work (indexing every chunk) that would only churn the cache."""
+    """`lexical_tokens` for bulk work that would only churn the cache."""
     return _stemmer().stemWords(content_words(text))
+
+
+# Marks a word's own folded form, indexed beside its stem.
+SURFACE = "="
+
+
+def _word_stems(text: str) -> list[tuple[str, str]]:
+    words = content_words(text)
+    return list(zip(words, _stemmer().stemWords(words), strict=True))
+
+
+def surface_token(word: str, stem: str) -> str:
+    """The token that matches `word` itself: the stem when they are the same word."""
+    return stem if word == stem else SURFACE + word
+
+
+def index_tokens(text: str) -> list[str]:
+    """BM25's tokens: each content word's stem and, when it differs, the word itself.
+
+    Stems let "tested" match "testing"; the word itself lets a rare form count for what it
+    is. In a large archive "test" and "testing" may be in thousands of chunks about drug
+    testing while "tested" is in one, and only the word itself says so (Lucene's
+    keyword-repeat filter does the same).
+    """
+    out: list[str] = []
+    for word, stem in _word_stems(text):
+        out.append(stem)
+        if word != stem:
+            out.append(SURFACE + word)
+    return out
 
 
 # The answerer tokenizes the same passages and sentences for question after question;
@@ -91,7 +121,7 @@ class Query:
     expansion: str = ""  # English for a French question's domain phrases
     leftover: str = ""  # French words the glossary did not translate
     synonyms: str = ""  # domain synonyms of the (English) question or its expansion
-    terms: list[str] = field(default_factory=list)  # lexical tokens used for BM25
+    terms: list[str] = field(default_factory=list)  # BM25's tokens (`index_tokens`)
     expansion_only: bool = False
 
     @property
@@ -107,9 +137,9 @@ def make_query(question: str, lang: Lang, settings: RetrievalSettings) -> Query:
         if lang == "fr":
             expansion, leftover = expand_query(question)
         syn = synonyms(expansion or question)
-    terms = lexical_tokens(" ".join((question, expansion, syn)))
     # Words about the sources ("according to the article") match everything equally.
-    terms = [t for t in terms if t not in _META_STEMS]
+    terms = [t for w, stem in _word_stems(" ".join((question, expansion, syn)))
+             if stem not in _META_STEMS for t in dict.fromkeys((stem, surface_token(w, stem)))]
     only = settings.french_dense_text == "expansion"
     return Query(question, lang, expansion, leftover, syn, terms, expansion_only=only)
 
@@ -122,7 +152,7 @@ class HybridRetriever:
                  table: ChunkTable | None = None) -> None:
         self.index = index
         self.settings = settings
-        self.table = table if table is not None else open_table(index, uncached_lexical_tokens)
+        self.table = table if table is not None else open_table(index, index_tokens)
         self.bm25 = self.table.bm25
         self._vocab = self.bm25.vocab_dict if self.bm25 is not None else {}
         self._titles: dict[int, frozenset[str]] = {}  # filled as documents are retrieved
@@ -132,8 +162,8 @@ class HybridRetriever:
 
     @property
     def vocabulary(self) -> set[str]:
-        """Every stem of the indexed text (BM25's vocabulary)."""
-        return set(self._vocab)
+        """Every stem of the indexed text (BM25's vocabulary, less the words themselves)."""
+        return {t for t in self._vocab if not t.startswith(SURFACE)}
 
     def _bm25_ranked(self, terms: list[str]) -> list[tuple[int, float]]:
         if self.bm25 is None:
@@ -212,23 +242,26 @@ class HybridRetriever:
         return passages
 
     def coverage(self, rows: list[int], matcher: TermMatcher) -> np.ndarray:
-        """The share of the matcher's terms (or their synonyms) each row's chunk or its
-        document's title contains, each term weighted by its inverse document frequency: in a
-        large archive a rare term ("judicial") says more about a passage than a common one
-        ("mayor"). The title counts because questions name their source ("according to the
-        reporting on Hidalgo's letter") while the passage itself says "the mayor".
+        """The share of the matcher's terms each row's chunk or its document's title
+        contains, each weighted by its inverse document frequency: in a large archive a rare
+        term ("judicial") says more about a passage than a common one ("mayor").
+
+        A term is the stem of a question word (or a synonym's stem) and, apart, the word
+        itself, so "tested" counts once for "testing" and twice for "tested". The title counts
+        because questions name their source ("according to the reporting on Hidalgo's
+        letter") while the passage itself says "the mayor".
 
         Read from the BM25 index's posting lists, so no chunk text is tokenised per query.
         """
         out = np.zeros(len(rows), dtype=np.float32)
-        if not matcher.terms:
+        features = matcher.features()
+        if not features:
             return out
         cand = np.asarray(rows, dtype=np.int64)
-        titles = [self._title_stems(int(d)) for d in self.table.spans[cand, 0]]
+        titles = [self._title_tokens(int(d)) for d in self.table.spans[cand, 0]]
         n = len(self.table)
         total = 0.0
-        for term in matcher.terms:
-            alts = matcher.alternatives[term]
+        for alts in features:
             has = np.fromiter((not alts.isdisjoint(t) for t in titles), bool, len(rows))
             df = 0
             for alt in alts:
@@ -242,12 +275,12 @@ class HybridRetriever:
             total += weight
         return out / total
 
-    def _title_stems(self, doc: int) -> frozenset[str]:
-        """The lexical stems of a document's title (by its row in the chunk table's docs)."""
-        stems = self._titles.get(doc)
-        if stems is None:
-            stems = self._titles[doc] = frozenset(lexical_tokens(self.table.docs[doc]["title"]))
-        return stems
+    def _title_tokens(self, doc: int) -> frozenset[str]:
+        """The BM25 tokens of a document's title (by its row in the chunk table's docs)."""
+        tokens = self._titles.get(doc)
+        if tokens is None:
+            tokens = self._titles[doc] = frozenset(index_tokens(self.table.docs[doc]["title"]))
+        return tokens
 
     def _posting(self, stem: str) -> np.ndarray:
         """The sorted rows whose chunk contains `stem` (the BM25 matrix's column)."""
@@ -279,13 +312,21 @@ def _top(scores: np.ndarray, k: int, positive: bool = False) -> list[tuple[int, 
     return [(int(i), float(scores[i])) for i in order]
 
 
-def specific_terms(query: Query) -> list[str]:
-    """The question's content stems, minus words that say nothing in this domain.
+def _specific_text(query: Query) -> str:
+    """For a translated French question, the English expansion plus the untranslated rest."""
+    return f"{query.expansion} {query.leftover}" if query.expansion else query.original
 
-    For a translated French question, the English expansion plus the untranslated rest.
-    """
-    text = f"{query.expansion} {query.leftover}" if query.expansion else query.original
-    return [t for t in dict.fromkeys(lexical_tokens(text)) if t not in GENERIC_STEMS]
+
+def specific_terms(query: Query) -> list[str]:
+    """The question's content stems, minus words that say nothing in this domain."""
+    return [t for t in dict.fromkeys(lexical_tokens(_specific_text(query)))
+            if t not in GENERIC_STEMS]
+
+
+def specific_surfaces(query: Query) -> list[str]:
+    """The surface tokens (`surface_token`) of the words behind `specific_terms`."""
+    pairs = _word_stems(_specific_text(query))
+    return list(dict.fromkeys(surface_token(w, s) for w, s in pairs if s not in GENERIC_STEMS))
 
 
 @lru_cache(maxsize=1)
@@ -300,14 +341,22 @@ def _synonym_stems() -> dict[str, frozenset[str]]:
 class TermMatcher:
     """How much of a question's specific terms a text contains, synonyms included."""
 
-    def __init__(self, terms: list[str]) -> None:
+    def __init__(self, terms: list[str], surfaces: list[str] | None = None) -> None:
         self.terms = terms
+        self.surfaces = surfaces or []  # the question's own words, for `features`
         alts = _synonym_stems()
         self.alternatives = {t: {t} | alts.get(t, frozenset()) for t in self.terms}
 
     @classmethod
     def for_query(cls, query: Query) -> TermMatcher:
-        return cls(specific_terms(query))
+        return cls(specific_terms(query), specific_surfaces(query))
+
+    def features(self) -> list[frozenset[str]]:
+        """What a passage may contain, one alternative set each: every term's stem or
+        synonyms, then every question word itself (`surface_token`)."""
+        return [frozenset(self.alternatives[t]) for t in self.terms] + [
+            frozenset((s,)) for s in self.surfaces
+        ]
 
     def share(self, stems: set[str]) -> float:
         if not self.terms:

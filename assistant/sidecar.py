@@ -4,7 +4,8 @@ Layout under `index_dir/sidecar/`, written by ingest (the single writer) or rebu
 Chroma by any process that finds it missing or stale; vectors, texts and the BM25 arrays are
 memory-mapped, so start-up reads little and the OS shares the pages between processes:
 
-  manifest.json  format, index fingerprint, content hash of the chunk ids, row count
+  manifest.json  format, index fingerprint, content hash of the chunk ids, row count, and
+                 the BM25 tokenizer's name
   chunks.json    chunk ids in row order (by document, then position) and the document table
   spans.npy      int64 (n, 4): document row, start, end, chunk index
   texts.bin      the chunk texts, UTF-8, end to end; offsets.npy gives each one's bytes
@@ -41,6 +42,12 @@ log = logging.getLogger(__name__)
 SIDECAR_DIR = "sidecar"
 FORMAT = 1
 Tokenizer = Callable[[str], list[str]]
+
+
+def tokenizer_name(tokenize: Tokenizer) -> str:
+    """Names the tokenizer in the manifest: a table built with another one is stale. A
+    tokenizer whose output changes takes a new name."""
+    return f"{tokenize.__module__}.{tokenize.__qualname__}"
 
 
 def content_hash(ids: Iterable[str], fingerprint: dict[str, Any] | None) -> str:
@@ -108,7 +115,8 @@ def build(rows: Iterable[dict[str, Any]], fingerprint: dict[str, Any] | None,
         bm25.index([tokenize(r["text"]) or ["\x00"] for r in rows], show_progress=False)
     ids = [r["id"] for r in rows]
     manifest = {"format": FORMAT, "fingerprint": fingerprint, "count": len(rows),
-                "dim": int(vectors.shape[1]), "content_hash": content_hash(ids, fingerprint)}
+                "dim": int(vectors.shape[1]), "content_hash": content_hash(ids, fingerprint),
+                "tokenizer": tokenizer_name(tokenize)}
     return ChunkTable(ids, docs, spans, offsets, b"".join(encoded), vectors, bm25, manifest)
 
 
@@ -200,7 +208,7 @@ def rebuild(index: VectorIndex, tokenize: Tokenizer) -> ChunkTable:
 def open_table(index: VectorIndex, tokenize: Tokenizer) -> ChunkTable:
     """The sidecar if fresh, else rebuilt from Chroma (one process at a time)."""
     folder = index.settings.paths.index_dir / SIDECAR_DIR
-    expected = expected_state(index)
+    expected = {**expected_state(index), "tokenizer": tokenizer_name(tokenize)}
     table = load(folder)
     if is_fresh(table, expected):
         assert table is not None

@@ -17,7 +17,7 @@ import pytest
 from assistant.evaluation import load_questions
 from assistant.indexing import ingest
 from assistant.language import detect_language, fold
-from assistant.retrieval import TermMatcher, lexical_tokens, make_query
+from assistant.retrieval import TermMatcher, index_tokens, make_query
 from assistant.service import Assistant
 from assistant.settings import Settings
 from tests.conftest import DEV_QUESTIONS, make_settings
@@ -79,18 +79,23 @@ def test_coverage_is_the_idf_weighted_share_of_chunk_and_title_terms(
     query = make_query("What did the health ministry conclude about the consumption rooms "
                        "tested since 2016?", "en", hay_assistant.settings.retrieval)
     matcher = TermMatcher.for_query(query)
+    # Stems (with synonyms) and, apart, the question's own words.
+    assert {"health", "ministri", "test", "2016"} <= set(matcher.terms)
+    assert {"=tested", "=ministry", "health", "2016"} <= set(matcher.surfaces)
     rows = list(range(0, len(retriever), 7))
-    texts = [set(lexical_tokens(retriever.table.text(i))) for i in range(len(retriever))]
+    texts = [set(index_tokens(retriever.table.text(i))) for i in range(len(retriever))]
+    features = [matcher.alternatives[t] for t in matcher.terms] + [{w} for w in matcher.surfaces]
 
-    def df(term: str) -> int:
-        return max(sum(1 for t in texts if alt in t) for alt in matcher.alternatives[term])
+    def df(alts: set[str]) -> int:
+        return max(sum(1 for t in texts if alt in t) for alt in alts)
 
-    weight = {t: np.log1p(len(texts) / max(df(t), 1)) for t in matcher.terms}
+    weights = [np.log1p(len(texts) / max(df(f), 1)) for f in features]
     # The document's title counts with the chunk ("according to ... Hidalgo's letter").
-    with_title = {i: texts[i] | set(lexical_tokens(retriever.table.chunk(i)["title"]))
+    with_title = {i: texts[i] | set(index_tokens(retriever.table.chunk(i)["title"]))
                   for i in rows}
     expected = [
-        sum(weight[t] for t in matcher.found(with_title[i])) / sum(weight.values())
+        sum(w for f, w in zip(features, weights, strict=True) if f & with_title[i])
+        / sum(weights)
         for i in rows
     ]
     got = retriever.coverage(rows, matcher)

@@ -17,7 +17,7 @@ from assistant.embeddings import get_embeddings
 from assistant.evaluation import load_questions
 from assistant.indexing import ingest, read_documents
 from assistant.language import detect_language
-from assistant.retrieval import HybridRetriever, lexical_tokens, make_query
+from assistant.retrieval import HybridRetriever, index_tokens, lexical_tokens, make_query
 from assistant.settings import Settings
 from assistant.sidecar import SIDECAR_DIR, load, open_table
 from assistant.vectorstore import CONTENT_KEY, VectorIndex
@@ -98,9 +98,16 @@ def test_stale_sidecar_is_rebuilt_and_an_unchanged_ingest_leaves_it(scratch: Set
     ingest(scratch)
     shutil.rmtree(folder)
     shutil.copytree(old, folder)  # the sidecar of the previous content, as a replica has it
-    table = open_table(VectorIndex(scratch), lexical_tokens)
+    table = open_table(VectorIndex(scratch), index_tokens)
     assert "naloxone" in table.text(0) and "pipes" not in table.text(0)
     assert load(folder).text(0) == table.text(0)  # and it was written back
+
+    # A table whose BM25 was built by another tokenizer is stale too.
+    assert table.manifest["tokenizer"] == "assistant.retrieval.index_tokens"
+    assert "=brings" in table.bm25.vocab_dict and "bring" in table.bm25.vocab_dict
+    stems_only = open_table(VectorIndex(scratch), lexical_tokens)
+    assert stems_only.manifest["tokenizer"] == "assistant.retrieval.lexical_tokens"
+    assert "=brings" not in stems_only.bm25.vocab_dict and "bring" in stems_only.bm25.vocab_dict
 
 
 def test_chroma_hnsw_search_gives_the_exact_search_results(corpus_settings: Settings) -> None:
@@ -178,7 +185,7 @@ def test_a_replica_builds_its_sidecar_from_the_chroma_server(
     note.write_text("---\nid: note\n---\nA mobile unit visits Porte de la Villette.", "utf-8")
     ingest(writer)
     shutil.copy(writer.paths.index_dir / "documents.json", replica.paths.index_dir)
-    table = open_table(VectorIndex(replica), lexical_tokens)
+    table = open_table(VectorIndex(replica), index_tokens)
     assert any("Porte de la Villette" in table.text(i) for i in range(len(table)))
     assert len(table) == len(replica_table) + 1
 
@@ -195,3 +202,29 @@ def test_onnx_export_is_made_offline_once_and_reused(tmp_path: Path) -> None:
     text = "Where can I get clean pipes in Paris?"
     reference = get_embeddings(MODEL, backend="torch").embed_query(text)
     assert np.abs(np.asarray(again.embed_query(text)) - reference).max() < 1e-5
+
+
+def test_a_rare_word_outranks_its_common_stem(scratch: Settings) -> None:
+    # Eight reports on drug testing share the stem "test" with the question's "tested"; one
+    # passage has "tested" itself. By stems alone the reports rank first (they say "test"
+    # more often); the question's own word, indexed beside its stem, puts that passage first.
+    assert index_tokens("Rooms tested, testing.") == [
+        "room", "=rooms", "test", "=tested", "test", "=testing"]
+    corpus = scratch.paths.corpus_dir
+    corpus.mkdir(parents=True, exist_ok=True)
+    for i in range(8):
+        (corpus / f"report-{i}.md").write_text(
+            f"---\nid: report-{i}\n---\nDrug testing report {i}: the test kits in the rooms "
+            "of the shelter, test after test, found cut cocaine.", "utf-8")
+    (corpus / "pilot.md").write_text(
+        "---\nid: pilot\n---\nThe two rooms tested in Strasbourg were judged positive.", "utf-8")
+    ingest(scratch)
+    retriever = HybridRetriever(VectorIndex(scratch), scratch.retrieval)
+    query = make_query("Which rooms were tested?", "en", scratch.retrieval)
+    assert "=tested" in query.terms and "test" in query.terms
+    ranked = retriever._bm25_ranked(query.terms)
+    assert retriever.table.chunk(ranked[0][0])["doc_id"] == "pilot"
+    stems_only = retriever._bm25_ranked([t for t in query.terms if not t.startswith("=")])
+    assert retriever.table.chunk(stems_only[0][0])["doc_id"] != "pilot"
+    passages = retriever.retrieve(query, get_embeddings(MODEL).embed_query(query.dense_text))
+    assert passages[0].doc_id == "pilot"
