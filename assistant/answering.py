@@ -200,9 +200,18 @@ class SentenceAnswerer:
                     seen[(p.doc_id, s, e)] = None
         return list(seen)
 
+    def quotable(self, passages: list[Passage]) -> list[Passage]:
+        """The passages whose retrieval score is near the best one's: only they are quoted."""
+        cutoff = self.settings.passage_cutoff
+        if not cutoff or not passages:
+            return passages
+        top = max(p.score for p in passages)
+        return [p for p in passages if p.score >= cutoff * top]
+
     def draft(self, query: Query, query_vector: list[float], passages: list[Passage]) -> Draft:
         matcher = TermMatcher.for_query(query)
-        keys = self.candidates(passages)
+        st = self.settings
+        keys = self.candidates(self.quotable(passages))
         if not keys:
             return Draft([], 0.0, 0.0, False, "no passage above the score floor")
         unknown = [w for t, w in named_terms(query).items() if t not in self.vocabulary]
@@ -224,7 +233,6 @@ class SentenceAnswerer:
         scored.sort(key=lambda x: -x.score)
         evidence = {t for p in passages for t in lexical_tokens(p.text)}
         coverage = matcher.share(evidence)
-        st = self.settings
         if _asks_for_number(query.original):
             # A "how many" question is only answered by a sentence that gives a figure.
             scored = [x for x in scored if _NUMBER.search(x.text) and x.overlap > 0]

@@ -88,6 +88,9 @@ class AnswerSettings(BaseModel):
     max_sentences: int = 3
     # A sentence is kept when its score reaches this share of the best sentence's score.
     relative_cutoff: float = 0.8
+    # Sentences are quoted only from passages whose retrieval score reaches this share of
+    # the best passage's (0: from every retrieved passage).
+    passage_cutoff: float = 0.8
     # Below this combined score the sources are taken not to cover the question.
     min_evidence: float = 0.3
     # Share of the question's specific terms that must be found in the evidence.

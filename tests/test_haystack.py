@@ -116,7 +116,13 @@ def test_unanswerable_questions_stay_unanswered_among_other_cities(
 def test_a_named_place_must_be_in_the_quoted_passages(hay_assistant: Assistant) -> None:
     # The haystack has France-wide overdose figures for 2023, and documents about Marseille;
     # no passage says how many crack users died in Marseille in 2023.
-    reply = hay_assistant.ask("How many crack users died of overdoses in Marseille in 2023?")
+    question = "How many crack users died of overdoses in Marseille in 2023?"
+    assert hay_assistant.ask(question).kind == "no_answer"
+    # With sentences from every retrieved passage in the running (not only those near the
+    # best), this check is what stops the reply.
+    every_passage = hay_assistant.settings.model_copy(deep=True)
+    every_passage.answer.passage_cutoff = 0.0
+    reply = Assistant(every_passage, build_index=False).ask(question)
     assert reply.kind == "no_answer"
     reason = reply.trace["answerer"]["decision"]
     assert "Marseille" in reason, reason
@@ -127,6 +133,27 @@ def test_answers_in_the_haystack_still_quote_the_real_corpus(hay_assistant: Assi
                               "reporting on Hidalgo's letter?")
     assert reply.kind == "answer" and "Riquet" in reply.text
     assert {c.doc_id for c in reply.citations} == {"hidalgo-letter-castex"}
+
+
+@pytest.mark.parametrize("question", [
+    "What does the mayor ask the government for regarding the judicial police?",
+    "Que demande la maire au gouvernement concernant la police judiciaire ?",
+])
+def test_quotes_come_from_passages_near_the_best_one(
+    hay_assistant: Assistant, question: str
+) -> None:
+    # The Hidalgo letter's passage ranks first, but its sentence ("She thus calls for ... the
+    # judicial police") names no mayor; haystack sentences about a mayor who "asked for a
+    # meeting" score higher on their own. Quoting only from passages that score near the
+    # best one keeps them out.
+    reply = hay_assistant.ask(question)
+    assert reply.kind == "answer" and "judicial police" in reply.text
+    assert {c.doc_id for c in reply.citations} == {"hidalgo-letter-castex"}
+
+    every_passage = hay_assistant.settings.model_copy(deep=True)
+    every_passage.answer.passage_cutoff = 0.0
+    loose = Assistant(every_passage, build_index=False).ask(question)
+    assert {c.doc_id for c in loose.citations} != {"hidalgo-letter-castex"}
 
 
 def test_haystack_documents_are_cited_with_exact_spans(hay_assistant: Assistant) -> None:
