@@ -249,7 +249,10 @@ class HybridRetriever:
         A term is the stem of a question word (or a synonym's stem) and, apart, the word
         itself, so "tested" counts once for "testing" and twice for "tested". The title counts
         because questions name their source ("according to the reporting on Hidalgo's
-        letter") while the passage itself says "the mayor".
+        letter") while the passage itself says "the mayor". A word that neither the archive
+        nor a candidate's title uses (a typo, "conclude" when every source says "judged") is
+        left out: it would shrink every passage's coverage alike and leave the cosine to
+        decide alone.
 
         Read from the BM25 index's posting lists, so no chunk text is tokenised per query.
         """
@@ -270,10 +273,12 @@ class HybridRetriever:
                 if len(posting):
                     at = np.minimum(np.searchsorted(posting, cand), len(posting) - 1)
                     has |= posting[at] == cand
-            weight = float(np.log1p(n / max(df, 1)))
+            if df == 0 and not has.any():
+                continue  # a word the archive never uses tells no passage from another
+            weight = float(np.log1p(n / df if df else n))
             out += weight * has
             total += weight
-        return out / total
+        return out / total if total else out
 
     def _title_tokens(self, doc: int) -> frozenset[str]:
         """The BM25 tokens of a document's title (by its row in the chunk table's docs)."""

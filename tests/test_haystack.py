@@ -89,10 +89,13 @@ def test_coverage_is_the_idf_weighted_share_of_chunk_and_title_terms(
     def df(alts: set[str]) -> int:
         return max(sum(1 for t in texts if alt in t) for alt in alts)
 
-    weights = [np.log1p(len(texts) / max(df(f), 1)) for f in features]
     # The document's title counts with the chunk ("according to ... Hidalgo's letter").
     with_title = {i: texts[i] | set(index_tokens(retriever.table.chunk(i)["title"]))
                   for i in rows}
+    # A word no chunk or title has ("conclude" here) tells no passage from another: left out.
+    assert "conclud" in matcher.terms and df({"conclud"}) == 0
+    features = [f for f in features if df(f) or any(f & with_title[i] for i in rows)]
+    weights = [np.log1p(len(texts) / max(df(f), 1)) for f in features]
     expected = [
         sum(w for f, w in zip(features, weights, strict=True) if f & with_title[i])
         / sum(weights)
@@ -101,6 +104,10 @@ def test_coverage_is_the_idf_weighted_share_of_chunk_and_title_terms(
     got = retriever.coverage(rows, matcher)
     assert np.allclose(got, expected, atol=1e-5)
     assert 0 < got.max() <= 1 and got.min() >= 0
+
+    # So a word the archive never uses (a typo, a foreign word) leaves coverage as it was.
+    typo = make_query(query.original + " zzqxv", "en", hay_assistant.settings.retrieval)
+    assert np.allclose(retriever.coverage(rows, TermMatcher.for_query(typo)), got, atol=1e-6)
 
 
 @pytest.mark.parametrize("qid", ["dev12", "dev13"])
