@@ -17,7 +17,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from assistant.answering import SentenceAnswerer
 from assistant.care import CareDirectory
@@ -184,11 +184,11 @@ class Assistant:
     def _build_chain(self) -> Runnable:
         """embed | guard | rewrite | retrieve | answer; any step can be swapped (e.g. an LLM)."""
         return (
-            RunnableLambda(self._embed, name="embed")
-            | RunnableLambda(self._guard, name="guard")
-            | RunnableLambda(self._rewrite, name="rewrite")
-            | RunnableLambda(self._retrieve, name="retrieve")
-            | RunnableLambda(self._answer, name="answer")
+            _Step(self._embed, name="embed")
+            | _Step(self._guard, name="guard")
+            | _Step(self._rewrite, name="rewrite")
+            | _Step(self._retrieve, name="retrieve")
+            | _Step(self._answer, name="answer")
         )
 
     def _timed(self, turn: _Turn, name: str, t0: float) -> None:
@@ -366,6 +366,22 @@ class Assistant:
         if "error" in result:
             raise result["error"]
         return result["answer"]
+
+
+class _Step(RunnableLambda):
+    """A chain step that calls its function directly when no callback handler listens.
+
+    RunnableLambda opens a run, inspects the function's signature and fires start and end
+    events on every call: 1.4 ms of a 6 ms answer on the real corpus, for events nobody
+    receives when tracing is off. With a handler attached (a LangChain callback, LangSmith
+    tracing) each step is run and reported as usual.
+    """
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        callbacks = (config or {}).get("callbacks")
+        if not callbacks or not getattr(callbacks, "handlers", callbacks):
+            return self.func(input)  # type: ignore[call-arg]
+        return super().invoke(input, config, **kwargs)
 
 
 def _history_lang(history: History) -> Lang:

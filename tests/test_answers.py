@@ -143,3 +143,27 @@ def test_replies_put_help_first_and_end_with_the_pointer(assistant) -> None:
         assert assistant.ask(q).text.endswith(pointer)
     assert assistant.ask("Où trouver des pipes propres à Paris ?").text.endswith(
         assistant.care.pointer_line("fr"))
+
+
+def test_the_chain_reports_every_step_to_a_callback_handler(assistant) -> None:
+    # Without a handler the steps skip LangChain's run bookkeeping; with one (tracing, a
+    # callback) each step is a run of its own, and the reply is the same either way.
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    from assistant.language import detect_language
+    from assistant.service import _Turn
+
+    class Names(BaseCallbackHandler):
+        def __init__(self) -> None:
+            self.started: list[str] = []
+
+        def on_chain_start(self, serialized, inputs, **kwargs) -> None:  # noqa: ANN001
+            self.started.append(kwargs.get("name") or "")
+
+    question = "What does the mayor ask the government for regarding the judicial police?"
+    handler = Names()
+    turns = [_Turn(question, detect_language(question), []) for _ in range(2)]
+    traced = assistant.chain.invoke(turns[0], config={"callbacks": [handler]})
+    plain = assistant.chain.invoke(turns[1])
+    assert handler.started[1:] == ["embed", "guard", "rewrite", "retrieve", "answer"]
+    assert traced.answer.text == plain.answer.text and "judicial police" in plain.answer.text
