@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -60,12 +61,12 @@ def index_tokens(text: str) -> list[str]:
     testing while "tested" is in one, and only the word itself says so (Lucene's
     keyword-repeat filter does the same).
     """
-    out: list[str] = []
-    for word, stem in _word_stems(text):
-        out.append(stem)
-        if word != stem:
-            out.append(SURFACE + word)
-    return out
+    return _with_surfaces(_word_stems(text))
+
+
+def _with_surfaces(pairs: Iterable[tuple[str, str]]) -> list[str]:
+    """Each (word, stem)'s stem, then its surface token when that is another token."""
+    return [t for w, stem in pairs for t in dict.fromkeys((stem, surface_token(w, stem)))]
 
 
 # The answerer tokenizes the same passages and sentences for question after question;
@@ -138,8 +139,8 @@ def make_query(question: str, lang: Lang, settings: RetrievalSettings) -> Query:
             expansion, leftover = expand_query(question)
         syn = synonyms(expansion or question)
     # Words about the sources ("according to the article") match everything equally.
-    terms = [t for w, stem in _word_stems(" ".join((question, expansion, syn)))
-             if stem not in _META_STEMS for t in dict.fromkeys((stem, surface_token(w, stem)))]
+    pairs = _word_stems(" ".join((question, expansion, syn)))
+    terms = _with_surfaces(p for p in pairs if p[1] not in _META_STEMS)
     only = settings.french_dense_text == "expansion"
     return Query(question, lang, expansion, leftover, syn, terms, expansion_only=only)
 
