@@ -262,11 +262,14 @@ class HybridRetriever:
         if not features:
             return out
         cand = np.asarray(rows, dtype=np.int64)
-        titles = [self._title_tokens(int(d)) for d in self.table.spans[cand, 0]]
+        # Candidates share documents: each distinct title is checked once.
+        docs, doc_of_row = np.unique(self.table.spans[cand, 0], return_inverse=True)
+        titles = [self._title_tokens(int(d)) for d in docs]
         n = len(self.table)
         total = 0.0
         for alts in features:
-            has = np.fromiter((not alts.isdisjoint(t) for t in titles), bool, len(rows))
+            in_title = np.fromiter((not alts.isdisjoint(t) for t in titles), bool, len(titles))
+            has = in_title[doc_of_row]
             df = 0
             for alt in alts:
                 posting = self._posting(alt)
@@ -323,16 +326,12 @@ def _specific_text(query: Query) -> str:
     return f"{query.expansion} {query.leftover}" if query.expansion else query.original
 
 
-def specific_terms(query: Query) -> list[str]:
-    """The question's content stems, minus words that say nothing in this domain."""
-    return [t for t in dict.fromkeys(lexical_tokens(_specific_text(query)))
-            if t not in GENERIC_STEMS]
-
-
-def specific_surfaces(query: Query) -> list[str]:
-    """The surface tokens (`surface_token`) of the words behind `specific_terms`."""
-    pairs = _word_stems(_specific_text(query))
-    return list(dict.fromkeys(surface_token(w, s) for w, s in pairs if s not in GENERIC_STEMS))
+def specific_words(query: Query) -> tuple[list[str], list[str]]:
+    """The question's content stems, minus words that say nothing in this domain, and the
+    surface tokens (`surface_token`) of the words behind them."""
+    pairs = [(w, s) for w, s in _word_stems(_specific_text(query)) if s not in GENERIC_STEMS]
+    return (list(dict.fromkeys(s for _, s in pairs)),
+            list(dict.fromkeys(surface_token(w, s) for w, s in pairs)))
 
 
 @lru_cache(maxsize=1)
@@ -355,7 +354,7 @@ class TermMatcher:
 
     @classmethod
     def for_query(cls, query: Query) -> TermMatcher:
-        return cls(specific_terms(query), specific_surfaces(query))
+        return cls(*specific_words(query))
 
     def features(self) -> list[frozenset[str]]:
         """What a passage may contain, one alternative set each: every term's stem or
