@@ -13,6 +13,8 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 def fold(text: str) -> str:
     """Lower case without accents, typographic apostrophes made plain."""
+    if text.isascii():  # most questions and passages: no accents to strip
+        return text.lower().replace("`", "'")
     text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("œ", "oe")

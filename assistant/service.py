@@ -17,7 +17,8 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
+from langchain_core.runnables.config import ensure_config, get_callback_manager_for_config
 
 from assistant.answering import SentenceAnswerer
 from assistant.care import CareDirectory
@@ -183,12 +184,12 @@ class Assistant:
     # -- the chain ---------------------------------------------------------------------------
     def _build_chain(self) -> Runnable:
         """embed | guard | rewrite | retrieve | answer; any step can be swapped (e.g. an LLM)."""
-        return (
-            _Step(self._embed, name="embed")
-            | _Step(self._guard, name="guard")
-            | _Step(self._rewrite, name="rewrite")
-            | _Step(self._retrieve, name="retrieve")
-            | _Step(self._answer, name="answer")
+        return _Chain(
+            RunnableLambda(self._embed, name="embed"),
+            RunnableLambda(self._guard, name="guard"),
+            RunnableLambda(self._rewrite, name="rewrite"),
+            RunnableLambda(self._retrieve, name="retrieve"),
+            RunnableLambda(self._answer, name="answer"),
         )
 
     def _timed(self, turn: _Turn, name: str, t0: float) -> None:
@@ -368,20 +369,23 @@ class Assistant:
         return result["answer"]
 
 
-class _Step(RunnableLambda):
-    """A chain step that calls its function directly when no callback handler listens.
+class _Chain(RunnableSequence):
+    """A sequence of RunnableLambda steps that calls their functions directly when no
+    callback handler listens.
 
-    RunnableLambda opens a run, inspects the function's signature and fires start and end
-    events on every call: 1.4 ms of a 6 ms answer on the real corpus, for events nobody
-    receives when tracing is off. With a handler attached (a LangChain callback, LangSmith
-    tracing) each step is run and reported as usual.
+    LangChain opens a run for the sequence and for each step, inspects each function's
+    signature and fires start and end events: a 5.5 ms answer on the real corpus takes 4.1 ms
+    without them (p50), and nobody receives the events when tracing is off. With a handler
+    attached (a LangChain callback, LangSmith tracing from the environment) every step is
+    run and reported as usual.
     """
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        callbacks = (config or {}).get("callbacks")
-        if not callbacks or not getattr(callbacks, "handlers", callbacks):
-            return self.func(input)  # type: ignore[call-arg]
-        return super().invoke(input, config, **kwargs)
+        if get_callback_manager_for_config(ensure_config(config)).handlers:
+            return super().invoke(input, config, **kwargs)
+        for step in self.steps:
+            input = step.func(input)  # type: ignore[attr-defined]
+        return input
 
 
 def _history_lang(history: History) -> Lang:

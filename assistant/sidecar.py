@@ -155,7 +155,9 @@ def load(folder: Path) -> ChunkTable | None:
         meta = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
         spans = np.load(folder / "spans.npy")
         offsets = np.load(folder / "offsets.npy")
-        vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+        # Plain views of the mapped files: numpy's memmap subclass adds Python calls to every
+        # slice, and queries slice these arrays dozens of times.
+        vectors = np.asarray(np.load(folder / "vectors.npy", mmap_mode="r"))
         texts: bytes | mmap.mmap = b""
         if (folder / "texts.bin").stat().st_size:
             with open(folder / "texts.bin", "rb") as fh:
@@ -163,6 +165,8 @@ def load(folder: Path) -> ChunkTable | None:
         bm25 = None
         if manifest["count"]:
             bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
+            bm25.scores = {k: np.asarray(v) if isinstance(v, np.ndarray) else v
+                           for k, v in bm25.scores.items()}
     except (OSError, ValueError, KeyError) as err:
         log.warning("sidecar at %s unreadable (%s): rebuilding", folder, err)
         return None

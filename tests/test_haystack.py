@@ -42,15 +42,15 @@ def _answer_questions() -> list:
     return [q for q in load_questions(DEV_QUESTIONS) if q.expect == "answer" and q.evidence]
 
 
-def _evidence_hits(a: Assistant) -> list[str]:
-    """Ids of the dev questions whose evidence is in the top 5 retrieved passages."""
-    hits = []
+def _evidence_ranks(a: Assistant) -> dict[str, int | None]:
+    """Each dev question's rank of the first passage holding its evidence (None: not in 20)."""
+    ranks: dict[str, int | None] = {}
     for q in _answer_questions():
         query = make_query(q.question, detect_language(q.question), a.settings.retrieval)
         passages = a.retriever.retrieve(query, a.embeddings.embed_query(query.dense_text))
-        if any(fold(e) in fold(p.text) for e in q.evidence for p in passages[:5]):
-            hits.append(q.id)
-    return hits
+        ranks[q.id] = next((i for i, p in enumerate(passages, 1)
+                            if any(fold(e) in fold(p.text) for e in q.evidence)), None)
+    return ranks
 
 
 def test_the_haystack_buries_the_real_corpus(hay_assistant: Assistant) -> None:
@@ -59,17 +59,23 @@ def test_the_haystack_buries_the_real_corpus(hay_assistant: Assistant) -> None:
     assert {"crack-plan-dagnaud", "hidalgo-letter-castex"} <= set(docs)
 
 
-def test_rerank_finds_every_dev_evidence_that_fusion_alone_misses(
+def test_rerank_ranks_every_dev_evidence_at_least_as_high_as_fusion_alone(
     hay_assistant: Assistant, haystack: Settings
 ) -> None:
-    reranked = _evidence_hits(hay_assistant)
-    assert len(reranked) == len(_answer_questions())
+    deep = haystack.model_copy(deep=True)
+    deep.retrieval.top_k = 20
+    reranked = _evidence_ranks(Assistant(deep, build_index=False))
+    assert all(r is not None and r <= 3 for r in reranked.values()), reranked
 
-    fused_only = haystack.model_copy(deep=True)
+    fused_only = deep.model_copy(deep=True)
     fused_only.retrieval.rerank = False
     fused_only.retrieval.dense_k = fused_only.retrieval.bm25_k = 20
-    fused = _evidence_hits(Assistant(fused_only, build_index=False))
-    assert set(fused) < set(reranked), "reciprocal rank fusion alone loses a needle here"
+    fused = _evidence_ranks(Assistant(fused_only, build_index=False))
+    # Among documents on the same subject, RRF alone pushes some needles down (at 5,010
+    # chunks out of the top 5: bench/RESULTS.md); the re-rank never ranks one lower.
+    assert all(f is None or reranked[q] <= f for q, f in fused.items()), (reranked, fused)
+    pushed_down = [q for q, f in fused.items() if f is None or f > 3]
+    assert pushed_down, "reciprocal rank fusion alone keeps every needle in the top 3 here"
 
 
 def test_coverage_is_the_idf_weighted_share_of_chunk_and_title_terms(

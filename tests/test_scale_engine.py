@@ -115,7 +115,11 @@ def test_chroma_hnsw_search_gives_the_exact_search_results(corpus_settings: Sett
     exact = _top5(HybridRetriever(index, corpus_settings.retrieval), corpus_settings)
     hnsw_settings = corpus_settings.retrieval.model_copy(update={"exact_search_max": 0})
     hnsw = _top5(HybridRetriever(index, hnsw_settings), corpus_settings)
-    assert hnsw == exact
+    assert [[p[0] for p in r] for r in hnsw] == [[p[0] for p in r] for r in exact]
+    # The scan reads half-precision vectors; HNSW's candidates get full-precision cosines.
+    pairs = [(a, b) for r, s in zip(hnsw, exact, strict=True) for a, b in zip(r, s, strict=True)]
+    assert len(pairs) > 40
+    assert max(max(abs(a[1] - b[1]), abs(a[2] - b[2])) for a, b in pairs) < 1e-3
 
 
 def test_onnx_and_torch_embeddings_give_the_same_top5(corpus_settings: Settings) -> None:
@@ -222,9 +226,9 @@ def test_a_rare_word_outranks_its_common_stem(scratch: Settings) -> None:
     retriever = HybridRetriever(VectorIndex(scratch), scratch.retrieval)
     query = make_query("Which rooms were tested?", "en", scratch.retrieval)
     assert "=tested" in query.terms and "test" in query.terms
-    ranked = retriever._bm25_ranked(query.terms)
-    assert retriever.table.chunk(ranked[0][0])["doc_id"] == "pilot"
-    stems_only = retriever._bm25_ranked([t for t in query.terms if not t.startswith("=")])
-    assert retriever.table.chunk(stems_only[0][0])["doc_id"] != "pilot"
+    ranked, _scores = retriever._bm25_ranked(query.terms)
+    assert retriever.table.chunk(int(ranked[0]))["doc_id"] == "pilot"
+    stems_only, _ = retriever._bm25_ranked([t for t in query.terms if not t.startswith("=")])
+    assert retriever.table.chunk(int(stems_only[0]))["doc_id"] != "pilot"
     passages = retriever.retrieve(query, get_embeddings(MODEL).embed_query(query.dense_text))
     assert passages[0].doc_id == "pilot"
