@@ -10,6 +10,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.language import Lang, fold
 from assistant.models import Citation, Passage
-from assistant.retrieval import GENERIC_STEMS, Query, TermMatcher, lexical_tokens
+from assistant.retrieval import GENERIC_STEMS, Query, lexical_tokens
 from assistant.settings import AnswerSettings
 
 _LEADING_PRONOUN = re.compile(r"(?i)(they|he|she|it|this|that|these|those|its)\b")
@@ -209,12 +210,13 @@ class SentenceAnswerer:
         return [p for p in passages if p.score >= cutoff * top]
 
     def draft(self, query: Query, query_vector: list[float], passages: list[Passage]) -> Draft:
-        matcher = TermMatcher.for_query(query)
+        matcher = query.matcher
         st = self.settings
         keys = self.candidates(self.quotable(passages))
         if not keys:
             return Draft([], 0.0, 0.0, False, "no passage above the score floor")
-        unknown = [w for t, w in named_terms(query).items() if t not in self.vocabulary]
+        names = named_terms(query)
+        unknown = [w for t, w in names.items() if t not in self.vocabulary]
         if unknown:
             return Draft([], 0.0, 0.0, False, f"the sources never mention: {', '.join(unknown)}")
         q = np.asarray(query_vector, dtype=np.float32)
@@ -271,7 +273,6 @@ class SentenceAnswerer:
         quoted_stems = set().union(*per_passage)
         # One quoted passage must give every name and figure of the question together: a
         # passage on Marseille and another on 2023 do not answer "Marseille in 2023".
-        names = named_terms(query)
         if names and not any(all(t in stems for t in names) for stems in per_passage):
             absent = [w for t, w in names.items() if t not in quoted_stems]
             why = (f"the passages quoted never mention: {', '.join(absent)}" if absent else
@@ -311,7 +312,7 @@ class SentenceAnswerer:
     def write(self, draft: Draft, lang: Lang) -> tuple[str, list[Citation]]:
         t = TEXT[lang]
         if not draft.grounded:
-            shown = [d["title"] for d in list(self.documents.values())[:MAX_TITLES]]
+            shown = [d["title"] for d in islice(self.documents.values(), MAX_TITLES)]
             titles = "; ".join(shown)
             if len(self.documents) > MAX_TITLES:
                 titles += t["more"].format(n=len(self.documents) - MAX_TITLES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -137,6 +137,11 @@ class Query:
             return self.expansion
         return " ".join(t for t in (self.original, self.expansion) if t)
 
+    @cached_property
+    def matcher(self) -> TermMatcher:
+        """The question's specific terms, made once for the re-rank and the answerer."""
+        return TermMatcher.for_query(self)
+
 
 def make_query(question: str, lang: Lang, settings: RetrievalSettings) -> Query:
     expansion, leftover, syn = "", "", ""
@@ -226,7 +231,7 @@ class HybridRetriever:
         coverage: np.ndarray | None = None
         score = fused.astype(np.float32)
         if s.rerank:
-            coverage = self.coverage(ranked, TermMatcher.for_query(query))
+            coverage = self.coverage(ranked, query.matcher)
             w = s.rerank_cosine_weight
             score = w * cosine + (1 - w) * coverage
         order = np.argsort(-score, kind="stable")  # ties keep the RRF order
