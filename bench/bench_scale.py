@@ -292,7 +292,7 @@ def measure_corpus(label: str, corpus: Path, work: Path, repeat: int, timeout: f
     return res
 
 
-def run_scale(chunks: int = DEFAULT_CHUNKS, seed: int = 1, repeat: int = 3,
+def run_scale(chunks: int = DEFAULT_CHUNKS, seed: int = 1, repeat: int = 10,
               timeout: float = 3600, questions: Path = DEV, keep: Path | None = None
               ) -> dict[str, Any]:
     """The whole scale benchmark; returns every figure (see `table`)."""
@@ -354,6 +354,10 @@ def table(r: dict[str, Any]) -> list[str]:
             return None
         return f"{s['baseline_p50_ms']:.1f} / {s['baseline_p95_ms']:.1f}"
 
+    def p95_ratio(col: dict[str, Any]) -> float | None:
+        s = col.get("serve", {})
+        return s["p95_ms"] / s["baseline_p95_ms"] if s.get("baseline_p95_ms") else None
+
     def facts(col: dict[str, Any]) -> str | None:
         s = col.get("serve", {})
         if not s.get("facts_total"):
@@ -393,6 +397,7 @@ def table(r: dict[str, Any]) -> list[str]:
         ("baseline evidence@4", [_fmt(evidence(c, "baseline_evidence_hits"), "")
                                  for c in cols]),
         ("baseline ask p50 / p95 (ms)", [_fmt(baseline_latency(c), "") for c in cols]),
+        ("warm p95, ours / baseline", [_fmt(p95_ratio(c), ".2f") for c in cols]),
         ("missed evidence", [", ".join(get(c, "serve", "evidence_missed") or []) or "–"
                              if "serve" in c else "–" for c in cols]),
         ("facts in reply (dev answer qs)", [_fmt(facts(c), "") for c in cols]),
@@ -443,7 +448,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--chunks", type=int, default=DEFAULT_CHUNKS)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=3, help="timed passes after the warm-up")
+    parser.add_argument("--repeat", type=int, default=10,
+                        help="timed passes after the warm-up (x 20 questions, each system)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per child phase")
     parser.add_argument("--questions", type=Path, default=DEV)
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
