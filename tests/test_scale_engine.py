@@ -232,3 +232,32 @@ def test_a_rare_word_outranks_its_common_stem(scratch: Settings) -> None:
     assert retriever.table.chunk(int(stems_only[0]))["doc_id"] != "pilot"
     passages = retriever.retrieve(query, get_embeddings(MODEL).embed_query(query.dense_text))
     assert passages[0].doc_id == "pilot"
+
+
+def test_fold_takes_a_shortcut_for_ascii_with_the_same_result() -> None:
+    import unicodedata
+
+    from assistant.language import fold
+
+    def by_unicode(t: str) -> str:
+        t = t.replace("’", "'").replace("‘", "'").replace("`", "'")
+        d = unicodedata.normalize("NFKD", t.lower())
+        return "".join(c for c in d if not unicodedata.combining(c)).replace("œ", "oe")
+
+    samples = ["Who did the MAYOR send `her` letter to?", "Où est l’accueil ? Œuvre, ÉCOLE",
+               "tabs\tand\nnew lines, 2016", "", "".join(chr(i) for i in range(128))]
+    for text in samples:
+        assert fold(text) == by_unicode(text)
+    assert fold("Où l’ÉCOLE") == "ou l'ecole"
+
+
+def test_top_keeps_the_best_rows_in_score_then_row_order() -> None:
+    from assistant.retrieval import _top
+
+    scores = np.asarray([0.1, 0.5, 0.0, 0.5, 0.9, 0.5, -0.2], dtype=np.float32)
+    rows, best = _top(scores, 3)
+    assert rows.tolist() == [4, 1, 3] and best.tolist() == pytest.approx([0.9, 0.5, 0.5])
+    assert _top(scores, 10)[0].tolist() == [4, 1, 3, 5, 0, 2, 6]
+    # BM25: only rows that match at all.
+    assert _top(scores, 10, positive=True)[0].tolist() == [4, 1, 3, 5, 0]
+    assert _top(np.zeros(4, np.float32), 2, positive=True)[0].tolist() == []
