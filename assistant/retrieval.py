@@ -130,8 +130,8 @@ class Query:
     def dense_text(self) -> str:
         """What the embedding model sees: the question, or for a French one its English
         expansion. Synonyms go to BM25 and the coverage only: MiniLM already places "drug
-        addicts" near "drug users", and each added word costs embedding time (about 1 ms on
-        the questions that get synonyms). Without them evidence@5 was the same or better
+        addicts" near "drug users", and each added word costs embedding time (0.4-0.9 ms on
+        the dev questions that got synonyms). Without them evidence@5 was the same or better
         (5,010 chunks: 33/34 -> 34/34 on the dev and extra questions)."""
         if self.expansion and self.expansion_only:
             return self.expansion
