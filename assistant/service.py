@@ -205,9 +205,10 @@ class Assistant:
         t0 = time.perf_counter()
         rewritten, _why = rewrite_question(turn.question, turn.history)
         turn.query = make_query(rewritten, turn.lang, self.settings.retrieval)
-        turn.query_vector = self.embeddings.embed_query(turn.query.dense_text)
+        embedded = self.embeddings.embed_query(turn.query.dense_text)
         if turn.query.dense_text == turn.question:
-            turn.question_vector = turn.query_vector
+            turn.question_vector = embedded
+        turn.query_vector = self.retriever.query_vector(turn.query, embedded)
         self._timed(turn, "embed", t0)
         return turn
 
@@ -239,12 +240,13 @@ class Assistant:
         if query is None or query.original != turn.rewritten or not turn.query_vector:
             # Not embedded ahead (the embed step was skipped or rewrote differently).
             query = turn.query = make_query(turn.rewritten, turn.lang, self.settings.retrieval)
-            turn.query_vector = self.embeddings.embed_query(query.dense_text)
+            turn.query_vector = self.retriever.query_vector(query)
         turn.passages = self.retriever.retrieve(query, turn.query_vector)
         turn.trace["query"] = {
             "dense_text": query.dense_text,
             "bm25_terms": query.terms,
             "expansion": query.expansion,
+            "synonyms": query.synonyms,
         }
         self._timed(turn, "retrieve", t0)
         return turn

@@ -73,6 +73,10 @@ class RetrievalSettings(BaseModel):
     # What the dense retriever embeds for a translated French question: the question with
     # its English expansion, or the expansion alone (bench/bench_french.py measures both).
     french_dense_text: Literal["question+expansion", "expansion"] = "expansion"
+    # The dense query vector is the question's, moved toward the domain synonyms of its
+    # phrases by this weight (their vectors are computed once, at start): the sources say
+    # "SCMR" where people ask about "consumption rooms".
+    synonym_weight: float = 0.5
     # Up to this many chunks, dense search is exact over the chunk vectors in memory; above,
     # Chroma's HNSW index answers (faster, but with default settings it misses neighbours).
     exact_search_max: int = 200_000

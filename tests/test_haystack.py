@@ -47,7 +47,7 @@ def _evidence_ranks(a: Assistant) -> dict[str, int | None]:
     ranks: dict[str, int | None] = {}
     for q in _answer_questions():
         query = make_query(q.question, detect_language(q.question), a.settings.retrieval)
-        passages = a.retriever.retrieve(query, a.embeddings.embed_query(query.dense_text))
+        passages = a.retriever.retrieve(query, a.retriever.query_vector(query))
         ranks[q.id] = next((i for i, p in enumerate(passages, 1)
                             if any(fold(e) in fold(p.text) for e in q.evidence)), None)
     return ranks

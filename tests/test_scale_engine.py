@@ -36,7 +36,8 @@ def _top5(retriever: HybridRetriever, s: Settings, backend: str = "onnx") -> lis
     out = []
     for question, lang in _questions():
         query = make_query(question, lang, s.retrieval)
-        passages = retriever.retrieve(query, emb.embed_query(query.dense_text))
+        vector = retriever.query_vector(query, emb.embed_query(query.dense_text))
+        passages = retriever.retrieve(query, vector)
         out.append([(p.chunk_id, round(p.dense, 4), round(p.score, 6)) for p in passages])
     return out
 
@@ -150,7 +151,7 @@ def test_sentence_vectors_on_demand_give_the_same_drafts(corpus_settings: Settin
     grounded, largest = 0, 0
     for question, lang in _questions():
         query = make_query(question, lang, s.retrieval)
-        vector = index.embeddings.embed_query(query.dense_text)
+        vector = retriever.query_vector(query)
         passages = retriever.retrieve(query, vector)
         a, b = eager.draft(query, vector, passages), lazy.draft(query, vector, passages)
         assert [(x.doc_id, x.start, x.end) for x in a.sentences] == [
@@ -230,7 +231,7 @@ def test_a_rare_word_outranks_its_common_stem(scratch: Settings) -> None:
     assert retriever.table.chunk(int(ranked[0]))["doc_id"] == "pilot"
     stems_only, _ = retriever._bm25_ranked([t for t in query.terms if not t.startswith("=")])
     assert retriever.table.chunk(int(stems_only[0]))["doc_id"] != "pilot"
-    passages = retriever.retrieve(query, get_embeddings(MODEL).embed_query(query.dense_text))
+    passages = retriever.retrieve(query, retriever.query_vector(query))
     assert passages[0].doc_id == "pilot"
 
 
