@@ -410,6 +410,7 @@ class Guardrails:
         self.examples_path = examples_path
         self._matrix: np.ndarray | None = None
         self._examples: list[tuple[str, str]] = []
+        self._kinds: np.ndarray = np.asarray([])
 
     # -- similarity ------------------------------------------------------------------------
     def _load_examples(self) -> None:
@@ -419,6 +420,7 @@ class Guardrails:
         assert self.embeddings is not None
         vecs = self.embeddings.embed_documents([m for _, m in self._examples])
         self._matrix = np.asarray(vecs, dtype=np.float32)
+        self._kinds = np.asarray([k for k, _ in self._examples])
 
     def warm(self) -> None:
         """Embed the labelled examples now, so no message pays for it."""
@@ -428,12 +430,15 @@ class Guardrails:
     def nearest(self, vector: list[float] | np.ndarray,
                 k: int | None = None) -> list[tuple[float, str, str]]:
         """The k (default: all) most similar labelled examples as (cosine, kind, message)."""
+        sims = self._similarities(vector)
+        order = np.argsort(-sims)[:k]
+        return [(float(sims[i]), *self._examples[i]) for i in order]
+
+    def _similarities(self, vector: list[float] | np.ndarray) -> np.ndarray:
         if self._matrix is None:
             self._load_examples()
         assert self._matrix is not None
-        sims = self._matrix @ np.asarray(vector, dtype=np.float32)
-        order = np.argsort(-sims)[:k]
-        return [(float(sims[i]), *self._examples[i]) for i in order]
+        return self._matrix @ np.asarray(vector, dtype=np.float32)
 
     def embed(self, message: str) -> list[float]:
         assert self.embeddings is not None
@@ -476,11 +481,13 @@ class Guardrails:
 
     def _by_similarity(self, lang: Lang, topics: list[str], anchored: bool,
                        vector: list[float]) -> Decision:
-        near = self.nearest(vector)
-        sim, kind, example = near[0]
+        sims = self._similarities(vector)
+        best = int(np.argmax(sims))
+        sim, (kind, example) = float(sims[best]), self._examples[best]
         # MiniLM is weak in French (shared sub-words look alike), so the nearest example
         # must also beat every example of another kind by a margin.
-        other = next((s for s, k, _ in near if k != kind), 0.0)
+        rest = sims[self._kinds != kind]
+        other = float(rest.max()) if len(rest) else 0.0
         reason = f"similar ({sim:.2f}, margin {sim - other:.2f}) to {kind} example: {example!r}"
         if sim - other < SIM_MARGIN:
             kind = "pass" if anchored else "undecided"

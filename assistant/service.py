@@ -103,6 +103,8 @@ def normalise_message(text: str | None) -> str:
     """Drop control and format characters; keep every printable character as typed."""
     if not text:
         return ""
+    if isinstance(text, str) and text.isascii() and text.isprintable():  # nothing to drop
+        return text.strip()
     text = unicodedata.normalize("NFC", str(text))
     kept = [
         ch

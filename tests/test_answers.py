@@ -167,3 +167,13 @@ def test_the_chain_reports_every_step_to_a_callback_handler(assistant) -> None:
     plain = assistant.chain.invoke(turns[1])
     assert handler.started[1:] == ["embed", "guard", "rewrite", "retrieve", "answer"]
     assert traced.answer.text == plain.answer.text and "judicial police" in plain.answer.text
+
+
+def test_messages_keep_every_printable_character_and_lose_control_ones() -> None:
+    from assistant.service import normalise_message
+
+    assert normalise_message("  Where can I get help?  ") == "Where can I get help?"
+    assert normalise_message("a\x00b\tc\x7f\n") == "ab\tc"
+    assert normalise_message("Ou\u0300 dormir\u200b ce soir ?") == "Où dormir ce soir ?"
+    assert normalise_message("\x1b[31m") == "[31m"
+    assert normalise_message(None) == "" and normalise_message("") == ""
