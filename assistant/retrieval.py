@@ -244,16 +244,20 @@ class HybridRetriever:
         dense, cosines = self._dense_ranked(q)
         lexical, bm25_scores = self._bm25_ranked(query.terms)
         # Reciprocal rank fusion, in arrays: the candidates in order of first appearance
-        # (dense, then lexical), then by fused score (a stable sort keeps that order on ties).
-        found = np.concatenate((dense, lexical))
-        if not len(found):
+        # (dense, then lexical only), then by fused score (a stable sort keeps that order on
+        # ties).
+        if not len(dense) and not len(lexical):
             return []
-        votes = np.concatenate((s.dense_weight / (s.rrf_k + np.arange(1, len(dense) + 1)),
-                                s.bm25_weight / (s.rrf_k + np.arange(1, len(lexical) + 1))))
-        rows, first, slot = np.unique(found, return_index=True, return_inverse=True)
-        fused = np.bincount(slot, weights=votes)
-        by_appearance = np.argsort(first, kind="stable")
-        by_fused = by_appearance[np.argsort(-fused[by_appearance], kind="stable")]
+        at = np.full(len(self.table), -1, dtype=np.int64)
+        at[dense] = np.arange(len(dense))
+        also_dense = at[lexical]
+        shared = also_dense >= 0
+        rows = np.concatenate((dense, lexical[~shared]))
+        lexical_votes = s.bm25_weight / (s.rrf_k + np.arange(1, len(lexical) + 1))
+        fused = np.concatenate((s.dense_weight / (s.rrf_k + np.arange(1, len(dense) + 1)),
+                                lexical_votes[~shared]))
+        fused[also_dense[shared]] += lexical_votes[shared]
+        by_fused = np.argsort(-fused, kind="stable")
         ranked, fused = rows[by_fused], fused[by_fused]
         # The cosine of every candidate, including those only BM25 found.
         cosine = cosines[ranked] if cosines is not None else _dot(self.table.vectors[ranked], q)
