@@ -274,7 +274,8 @@ class HybridRetriever:
             if cos < s.score_floor:
                 continue
             c = self.table.chunk(i)
-            d_rank, b_rank = _rank_of(dense, i), _rank_of(lexical, i)
+            d_rank = int(at[i]) + 1 if at[i] >= 0 else None
+            b_rank = _rank_of(lexical, i)
             passages.append(
                 Passage(
                     doc_id=c["doc_id"],
