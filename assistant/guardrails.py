@@ -427,14 +427,8 @@ class Guardrails:
         if self._matrix is None and self.embeddings is not None:
             self._load_examples()
 
-    def nearest(self, vector: list[float] | np.ndarray,
-                k: int | None = None) -> list[tuple[float, str, str]]:
-        """The k (default: all) most similar labelled examples as (cosine, kind, message)."""
-        sims = self._similarities(vector)
-        order = np.argsort(-sims)[:k]
-        return [(float(sims[i]), *self._examples[i]) for i in order]
-
     def _similarities(self, vector: list[float] | np.ndarray) -> np.ndarray:
+        """The cosine of the message to every labelled example, in `_examples` order."""
         if self._matrix is None:
             self._load_examples()
         assert self._matrix is not None

@@ -77,8 +77,9 @@ class RetrievalSettings(BaseModel):
     # phrases by this weight (their vectors are computed once, at start): the sources say
     # "SCMR" where people ask about "consumption rooms".
     synonym_weight: float = 0.5
-    # Up to this many chunks, dense search is exact over the chunk vectors in memory; above,
-    # Chroma's HNSW index answers (faster, but with default settings it misses neighbours).
+    # Up to this many chunks, dense search scans every chunk vector (a half-precision copy in
+    # memory); above, Chroma's HNSW index answers (faster, but with default settings it
+    # misses neighbours).
     exact_search_max: int = 200_000
     # The fused candidates are re-ranked by cosine and by the share of the question's specific
     # terms each chunk contains. Among many documents on the same subject (other cities, other
