@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install index run test lint bench bench-llm browser model clean-index
+.PHONY: install index run test lint bench bench-llm browser model clean-index train-guard
 
 # torch first, from its CPU wheel: otherwise sentence-transformers pulls a multi-GB CUDA build.
 $(STAMP): pyproject.toml
@@ -23,6 +23,10 @@ index: install
 
 run: index
 	$(BIN)/python app.py
+
+# The guard's message classifier (assistant/safety/guard_head.npz, committed): ~1 min.
+train-guard: install
+	$(BIN)/python -m assistant train-guard
 
 browser:
 	bash scripts/install-browser.sh

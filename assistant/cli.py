@@ -1,4 +1,4 @@
-"""Command line: ingest, ask, eval, serve, feedback-export."""
+"""Command line: ingest, ask, eval, serve, feedback-export, train-guard, guard-eval."""
 
 from __future__ import annotations
 
@@ -75,6 +75,18 @@ def _cmd_feedback_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train_guard(args: argparse.Namespace) -> int:
+    from assistant.safety.train import main as train_main
+
+    return train_main(args.rest)
+
+
+def _cmd_guard_eval(args: argparse.Namespace) -> int:
+    from assistant.safety.measure import main as measure_main
+
+    return measure_main(args.rest)
+
+
 ANSWERERS = ("extractive", "local", "openai")
 
 
@@ -101,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     fb = sub.add_parser("feedback-export", help="export feedback as CSV")
     fb.add_argument("out")
     fb.set_defaults(func=_cmd_feedback_export)
+    tg = sub.add_parser("train-guard", help="train the guard's message classifier",
+                        add_help=False)
+    tg.add_argument("rest", nargs=argparse.REMAINDER)
+    tg.set_defaults(func=_cmd_train_guard)
+    ge = sub.add_parser("guard-eval", help="score the guard on a labelled message file",
+                        add_help=False)
+    ge.add_argument("rest", nargs=argparse.REMAINDER)
+    ge.set_defaults(func=_cmd_guard_eval)
     return parser
 
 

@@ -21,15 +21,15 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, R
 from langchain_core.runnables.config import ensure_config, get_callback_manager_for_config
 
 from assistant.answering import SentenceAnswerer
-from assistant.care import CareDirectory
 from assistant.followup import rewrite_question
 from assistant.generation import WrittenAnswerer
 from assistant.grounding import GroundingCheck, corpus_names
-from assistant.guardrails import Decision, Guardrails
 from assistant.indexing import index_state, ingest, read_documents
 from assistant.language import Lang, detect_language
 from assistant.models import Answer, Citation, Passage
 from assistant.retrieval import HybridRetriever, Query, make_query
+from assistant.safety.care import CareDirectory
+from assistant.safety.guardrails import Decision, Guardrails
 from assistant.settings import Settings, get_settings
 from assistant.vectorstore import VectorIndex
 
@@ -158,8 +158,10 @@ class Assistant:
         e = self.settings.embedding
         self.answerer.warm(e.precompute_sentences_max, e.sentence_cache)
         self.care = CareDirectory.load(self.settings.paths.care_directory)
-        self.guardrails = Guardrails(self.care, self.embeddings)
+        self.guardrails = Guardrails.load(self.care)
         self.guardrails.warm()
+        # The guard reads the retrieval vector only when both use the same model.
+        self._guard_shares_vector = self.guardrails.encoder_name == self.settings.embedding.model
         self.chain = self._build_chain()
         self.writer = self._make_writer()
 
@@ -216,9 +218,9 @@ class Assistant:
 
     def _guard(self, turn: _Turn) -> _Turn:
         t0 = time.perf_counter()
-        turn.decision = self.guardrails.check(
-            turn.question, turn.history, lang=turn.lang, vector=turn.question_vector
-        )
+        vector = turn.question_vector if self._guard_shares_vector else None
+        turn.decision = self.guardrails.check(turn.question, turn.history, lang=turn.lang,
+                                              vector=vector)
         turn.trace["guard"] = turn.decision.to_json()
         self._timed(turn, "guard", t0)
         if turn.decision.kind in ("emergency", "refusal", "out_of_scope", "input"):
@@ -276,13 +278,16 @@ class Assistant:
         resources: list[dict[str, Any]] = []
         decision = turn.decision
         if decision is not None and decision.kind == "care":
-            kind = "care"
             care_text, resources = self.guardrails.reply(decision)
-            # Care first; what the corpus says follows only when it is strongly grounded.
-            if draft.grounded and draft.best >= self.settings.answer.care_min_evidence:
-                text = f"{care_text}\n\n{text}"
+            strong = draft.grounded and draft.best >= self.settings.answer.care_min_evidence
+            if strong and decision.alternative == "pass":
+                # Unsure between care and a question the documents answer: the answer, with
+                # the care entries as resources.
+                turn.trace["guard"]["resolved"] = "answered: the documents answer strongly"
+            elif strong:  # care first; then what the corpus says
+                kind, text = "care", f"{care_text}\n\n{text}"
             else:
-                text, citations = care_text, []
+                kind, text, citations = "care", care_text, []
         text = f"{text}\n\n{self.care.pointer_line(turn.lang)}"
         if not resources:
             resources = [self.care.pointer_resource(turn.lang)]

@@ -27,7 +27,7 @@ class PathSettings(BaseModel):
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "index"
     data_dir: Path = PROJECT_ROOT / "data"
-    care_directory: Path = Path(__file__).resolve().parent / "data" / "care_directory.yaml"
+    care_directory: Path = Path(__file__).resolve().parent / "safety" / "care_directory.yaml"
 
 
 class EmbeddingSettings(BaseModel):

@@ -320,6 +320,21 @@ def _kv_table(data: dict[str, Any]) -> str:
     return f'<table class="kv">{"".join(rows)}</table>'
 
 
+def _render_classifier(c: dict[str, Any]) -> str:
+    """The guard classifier's probabilities (whole message, and the sentence that decided)."""
+    cols = [("whole message", c.get("probabilities") or {})]
+    if c.get("unit_probabilities"):
+        cols.append(("deciding sentence", c["unit_probabilities"]))
+    labels = sorted(cols[0][1], key=lambda k: -cols[0][1][k])
+    head = "".join(f"<th>{esc(name)}</th>" for name, _ in cols)
+    body = "".join(
+        f"<tr><th>{esc(label)}</th>" + "".join(f"<td>{p.get(label, 0):.3f}</td>" for _, p in cols)
+        + "</tr>" for label in labels)
+    unit = f"<p>Deciding sentence: {esc(c['unit'])}</p>" if c.get("unit") else ""
+    return (f"<h4>Classifier: {esc(c.get('label', ''))} ({c.get('units', 1)} units read)</h4>"
+            f'{unit}<table class="kv"><tr><th>label</th>{head}</tr>{body}</table>')
+
+
 def render_staff(turn: dict[str, Any] | None) -> str:
     """The last reply as staff see it: guardrail decision, rewrite, passages, scores, timings."""
     if not turn:
@@ -329,7 +344,11 @@ def render_staff(turn: dict[str, Any] | None) -> str:
     parts = ['<div class="staff">']
     parts.append(f"<h4>Question</h4><p>{esc(turn['question'])}</p>")
     parts.append(f"<h4>Reply kind</h4><p><b>{esc(turn['kind'])}</b> ({esc(turn['lang'])})</p>")
-    parts.append("<h4>Guardrail decision</h4>" + _kv_table(trace.get("guard") or {}))
+    guard = dict(trace.get("guard") or {})
+    classifier = guard.pop("classifier", None)
+    parts.append("<h4>Guardrail decision</h4>" + _kv_table(guard))
+    if classifier:
+        parts.append(_render_classifier(classifier))
     rw = trace.get("rewrite") or {}
     parts.append("<h4>Rewritten question</h4>" + _kv_table(
         {"rewritten": rw.get("question", "(not rewritten: no retrieval)"),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.care import CareDirectory
+from assistant.safety.care import CareDirectory
 
 ROOT = Path(__file__).resolve().parents[1]
 FACTS = Path("/work/shared/care_facts.md")
@@ -15,7 +15,7 @@ FACTS = Path("/work/shared/care_facts.md")
 
 @pytest.fixture(scope="module")
 def care() -> CareDirectory:
-    return CareDirectory.load(ROOT / "assistant/data/care_directory.yaml")
+    return CareDirectory.load(ROOT / "assistant/safety/care_directory.yaml")
 
 
 def test_every_entry_is_sourced_and_dated(care: CareDirectory) -> None:

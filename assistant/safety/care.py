@@ -1,6 +1,6 @@
 """The care directory: checked help and emergency contacts, shown in English or French.
 
-The data lives in assistant/data/care_directory.yaml, built only from the checked care facts.
+The data lives in assistant/safety/care_directory.yaml, built only from the checked care facts.
 Nothing here composes a phone number, address or opening hours: every one comes from that file.
 Hours whose confidence is not H are shown as "check current hours".
 """
@@ -39,6 +39,7 @@ TOPIC_ENTRIES: dict[str, list[str]] = {
     "family": ["drogues-info-service", "csapa"],
     "halte": ["halte-paris", "halte-strasbourg", "caarud", "drogues-info-service"],
     "suicide": ["suicide-3114", "samu-15", "eu-112"],
+    "distress": ["drogues-info-service", "sos-amitie", "csapa"],
     "poisoning": ["poison-centre-paris", "samu-15", "eu-112"],
     "overdose": ["samu-15", "eu-112", "poison-centre-paris"],
     "deaf": ["urgence-114"],

@@ -1,49 +1,16 @@
-"""Guardrails: decide the kind of reply before any retrieval, with no language model.
+"""The guard's readable rules: message normalisation (folding, slang, typos) and the patterns
+in English and French that name what must never be missed or misread.
 
-Order: emergency beats everything; refusal beats care (and take-over attempts); care beats
-answer. Readable rules (patterns in English and French over folded, typo-corrected tokens)
-decide first; when no rule fires, the message is compared with labelled example messages
-embedded with the retrieval model, so that paraphrases are caught.
+The rules are overrides and evidence: assistant/safety/guardrails.py decides with them and
+the classifier together, and staff see which rule fired. The classifier also reads which
+rules fired, as features.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-import numpy as np
-import yaml
-from langchain_core.embeddings import Embeddings
-
-from assistant.care import CareDirectory, CareEntry
-from assistant.language import Lang, detect_language, fold
-
-EXAMPLES_PATH = Path(__file__).resolve().parent / "data" / "guardrail_examples.yaml"
-KINDS = ("emergency", "refusal", "care", "out_of_scope", "pass")
-
-
-@dataclass
-class Decision:
-    """The kind of reply and why (reasons are shown to staff)."""
-
-    kind: str
-    lang: Lang
-    reasons: list[str] = field(default_factory=list)
-    topics: list[str] = field(default_factory=list)
-    similarity: float | None = None
-    # The message's embedding when the similarity check ran (rules alone did not decide).
-    vector: list[float] | None = field(default=None, repr=False)
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "lang": self.lang, "reasons": self.reasons,
-                               "topics": self.topics}
-        if self.similarity is not None:
-            out["similarity"] = round(self.similarity, 3)
-        return out
-
+from assistant.language import fold
 
 # -- text normalisation ----------------------------------------------------------------------
 
@@ -217,7 +184,6 @@ RULES: list[tuple[str, str, str]] = [
      rf"(?! (?:a |some |new |clean |sterile )?{BENIGN_OBJECT})"
      rf"|(?:get|find|pick up|grab) (?:some |a |good |cheap )?(?:crack|rock|cocaine|drug|hits?)"
      rf"(?! (?:users?|pipes?|kits?|problem|use|addiction|habit|help|free|off|out))"
-     rf"|(?:find|contact|number|phone|meet|know) (?:a |of a |for a |the |my )?(?:dealer|plug)"
      rf"|who (?:sells|is selling|deals|do i ask|should i ask|can i ask|to ask)"
      rf"|(?:a qui|aupres de qui|chez qui) (?:je |on |il faut )?(?:demande|achete|prendre)"
      rf"\w*\b(?! (?:de l |d |des |un )?(?:aide|conseils?|soutien|soins))"
@@ -226,15 +192,24 @@ RULES: list[tuple[str, str, str]] = [
      rf" (?:du |de la |des |un |une |d )?(?:bon |bonne )?(?:crack|rock|cocaine|drogue|pochon)"
      rf"|(?:ou|comment) (?:est ce qu on peut |on peut |je peux |puis je |peut on )?"
      rf"(?:acheter|choper|me procurer|pecho)(?! (?:des |un |une )?{BENIGN_OBJECT})"
-     rf"|(?:un |le |mon |ton )(?:dealer|dealeur|modou|plug)|numero (?:d un|du) dealer"
+     rf"|(?:^ |je cherche |trouver |connais |connait |contacter |appeler )(?:un |le |mon |ton )"
+     rf"(?:dealer|dealeur|modou|plug)"
      rf"|(?:buy|acheter) \w* ?(?:at|near|around|a|vers|pres de|du cote de) {HOT_SPOTS}"),
+    ("refusal", "dealer contact",
+     r"(?:find|contact|call|text|number|phone|meet|know|get|give|gimme|send|share)\w* (?:me )?"
+     r"(?:a |of a |for a |the |my |your |to a |with a )?(?:good |reliable )?(?:dealer|plug|modou)"
+     r"|(?:dealer|plug|modou)s? (?:s )?(?:number|phone|contact|snap|insta|whatsapp|num|numero|tel)"
+     r"|(?:numero|num|tel|telephone|contact|snap|whatsapp|adresse) (?:d un|du|de|de ton|de mon|d)"
+     r" (?:dealer|dealeur|modou|plug|vendeur)"
+     r"|(?:trouver|contacter|appeler|connais|connait|chercher?|avoir) (?:un |le |ton |mon |des )"
+     r"(?:dealer|dealeur|modou|plug|vendeur)s?"),
     ("refusal", "sell or traffic drugs",
      rf"(?:sell|selling|sold|deal|dealing|traffic|trafficking|smuggl|distribut|resell|move)\w*"
      rf" (?:some |my |the |more )?(?:crack|rock|cocaine|{DRUG})"
      r"|(?:start|become|be) (?:a )?(?:dealer|drug dealer)|more customers|get customers"
      r"|(?:vendre|revendre|dealer|trafiquer|livrer|bicrav|charbonn)\w*"
-     r" (?:du |de la |des |mon |ma |le )?(?:crack|rock|cocaine|drogue)?"
-     r"(?<!dealer )|point de deal|faire le guetteur|(?:ouvrir|tenir|monter) un point"
+     r" (?:du |de la |des |mon |ma |le |ma |mes |de )?(?:crack|rock|cocaine|drogue|came|base)"
+     r"|point de deal|faire le guetteur|(?:ouvrir|tenir|monter) un point"
      r"|trouver des clients"),
     ("refusal", "dose for effect",
      r"(?:better|stronger|longer|best|bigger|harder|more intense) (?:high|rush|buzz|hit)"
@@ -370,22 +345,15 @@ TOPICS: list[tuple[str, str]] = [
     ("deaf", r"deaf|sourd|malentend|hard of hearing"),
 ]
 
+# "kind: name" of every rule, in order: the classifier's rule features follow this order.
+RULE_NAMES = [f"{kind}: {name}" for kind, name, _ in RULES]
+
 # Matches start on a word boundary so stems ("suicid", "collaps") never fire mid-word.
 _COMPILED = [(kind, name, re.compile(rf"\b(?:{pat})")) for kind, name, pat in RULES]
 _TOPICS = [(name, re.compile(pat)) for name, pat in TOPICS]
-_FOLLOW_UP = re.compile(
+FOLLOW_UP = re.compile(
     r"^ (?:and|what about|how about|same|also|et|aussi|pareil|meme chose|idem)\b|^ (?:\w+ ){0,2}"
     r"(?:for|pour) (?:my|mon|ma|mes|him|her|lui|elle|them|eux)\b")
-
-# Similarity thresholds per example kind (cosine, normalised MiniLM vectors), set on the
-# labelled examples: a nearest example must be this close for its kind to be used.
-SIM_THRESHOLDS = {"emergency": 0.62, "refusal": 0.62, "care": 0.6, "out_of_scope": 0.5,
-                  "pass": 0.45}
-SIM_MARGIN = 0.05
-# A clearly nearest emergency example is trusted at a lower similarity: missing an
-# emergency costs far more than a false alarm.
-EMERGENCY_LOW = (0.5, 0.12)
-
 
 def rule_hits(text: str) -> list[tuple[str, str]]:
     """Every (kind, rule name) whose pattern matches the normalised message."""
@@ -394,234 +362,3 @@ def rule_hits(text: str) -> list[tuple[str, str]]:
 
 def topics_of(text: str) -> list[str]:
     return [name for name, pat in _TOPICS if pat.search(text)]
-
-
-def _first(hits: Iterable[tuple[str, str]], kind: str) -> list[str]:
-    return [f"rule: {name}" for k, name in hits if k == kind]
-
-
-class Guardrails:
-    """Classifies each message and writes the fixed replies (emergency, refusal, care...)."""
-
-    def __init__(self, care: CareDirectory, embeddings: Embeddings | None = None,
-                 examples_path: Path = EXAMPLES_PATH) -> None:
-        self.care = care
-        self.embeddings = embeddings
-        self.examples_path = examples_path
-        self._matrix: np.ndarray | None = None
-        self._examples: list[tuple[str, str]] = []
-        self._kinds: np.ndarray = np.asarray([])
-
-    # -- similarity ------------------------------------------------------------------------
-    def _load_examples(self) -> None:
-        """Embed the labelled examples once, on first use (about a second on CPU)."""
-        raw = yaml.safe_load(self.examples_path.read_text(encoding="utf-8"))
-        self._examples = [(kind, msg) for kind in KINDS for msg in raw.get(kind, [])]
-        assert self.embeddings is not None
-        vecs = self.embeddings.embed_documents([m for _, m in self._examples])
-        self._matrix = np.asarray(vecs, dtype=np.float32)
-        self._kinds = np.asarray([k for k, _ in self._examples])
-
-    def warm(self) -> None:
-        """Embed the labelled examples now, so no message pays for it."""
-        if self._matrix is None and self.embeddings is not None:
-            self._load_examples()
-
-    def _similarities(self, vector: list[float] | np.ndarray) -> np.ndarray:
-        """The cosine of the message to every labelled example, in `_examples` order."""
-        if self._matrix is None:
-            self._load_examples()
-        assert self._matrix is not None
-        return self._matrix @ np.asarray(vector, dtype=np.float32)
-
-    def embed(self, message: str) -> list[float]:
-        assert self.embeddings is not None
-        return self.embeddings.embed_query(message)
-
-    # -- decision --------------------------------------------------------------------------
-    def check(self, message: str, history: list[dict] | None = None, *, lang: str | None = None,
-              vector: list[float] | None = None) -> Decision:
-        """The kind of reply for this message; `vector` is its embedding if already computed."""
-        language: Lang = "fr" if (lang or detect_language(message)) == "fr" else "en"
-        text = normalise(message)
-        hits = rule_hits(text)
-        topics = topics_of(text)
-        kinds = {k for k, _ in hits}
-        for kind in ("emergency", "refusal"):
-            if kind in kinds:
-                return Decision(kind, language, _first(hits, kind), topics)
-        if "out_of_scope" in kinds:
-            return Decision("out_of_scope", language, _first(hits, "out_of_scope"), topics)
-        drug = bool(DRUG_CORE.search(text))
-        if not drug and (m := OFF_TOPIC.search(text)):
-            return Decision("out_of_scope", language, [f"rule: unrelated topic ({m.group()})"],
-                            topics)
-        if "care" in kinds:
-            return Decision("care", language, _first(hits, "care"), topics)
-        follow = self._follow_up(text, history)
-        if follow is not None:
-            return Decision("care", language, [follow], topics or self._history_topics(history))
-        if POLICY.search(text):
-            # Policy questions go to retrieval without the (costly) similarity check.
-            return Decision("pass", language, ["no rule fired; policy subject words"], topics)
-        # No rule fired: the labelled examples decide paraphrases.
-        anchored = drug or bool(SCOPE.search(text))
-        if self.embeddings is None and vector is None:
-            kind = "pass" if anchored else "out_of_scope"
-            why = "no rule fired; subject words present" if anchored else "no subject words"
-            return Decision(kind, language, [why], topics)
-        vec = vector if vector is not None else self.embed(message)
-        return self._by_similarity(language, topics, anchored, vec)
-
-    def _by_similarity(self, lang: Lang, topics: list[str], anchored: bool,
-                       vector: list[float]) -> Decision:
-        sims = self._similarities(vector)
-        best = int(np.argmax(sims))
-        sim, (kind, example) = float(sims[best]), self._examples[best]
-        # MiniLM is weak in French (shared sub-words look alike), so the nearest example
-        # must also beat every example of another kind by a margin.
-        rest = sims[self._kinds != kind]
-        other = float(rest.max()) if len(rest) else 0.0
-        reason = f"similar ({sim:.2f}, margin {sim - other:.2f}) to {kind} example: {example!r}"
-        if sim - other < SIM_MARGIN:
-            kind = "pass" if anchored else "undecided"
-        if kind == "emergency" and sim >= EMERGENCY_LOW[0] and sim - other >= EMERGENCY_LOW[1]:
-            return Decision(kind, lang, [reason], topics, sim, list(vector))
-        if kind in ("emergency", "refusal", "care") and sim >= SIM_THRESHOLDS[kind]:
-            return Decision(kind, lang, [reason], topics, sim, list(vector))
-        if kind == "out_of_scope" and sim >= SIM_THRESHOLDS[kind] and not anchored:
-            return Decision("out_of_scope", lang, [reason], topics, sim, list(vector))
-        if anchored or (kind == "pass" and sim >= SIM_THRESHOLDS["pass"]):
-            why = "subject words present" if anchored else reason
-            return Decision("pass", lang, [f"no rule fired; {why}"], topics, sim, list(vector))
-        return Decision("out_of_scope", lang, [f"no subject words; nearest {reason}"], topics,
-                        sim, list(vector))
-
-    def _follow_up(self, text: str, history: list[dict] | None) -> str | None:
-        """A short follow-up ("and for my brother?") inherits a care question's kind."""
-        if not history or len(text.split()) > 8 or not _FOLLOW_UP.search(text):
-            return None
-        last = _last_user(history)
-        if last and any(k == "care" for k, _ in rule_hits(normalise(last))):
-            return "follow-up to a care question"
-        return None
-
-    def _history_topics(self, history: list[dict] | None) -> list[str]:
-        last = _last_user(history or [])
-        return topics_of(normalise(last)) if last else []
-
-    # -- replies ---------------------------------------------------------------------------
-    def reply(self, decision: Decision) -> tuple[str, list[dict]]:
-        """The fixed reply text (in decision.lang) and the resources shown with it."""
-        lang = decision.lang
-        if decision.kind == "emergency":
-            return self._emergency(decision)
-        if decision.kind == "refusal":
-            entries = [self.care.get("caarud"), self.care.get("drogues-info-service")]
-            return REPLY["refusal"][lang], self._resources(entries, lang)
-        if decision.kind == "care":
-            entries = self.care.for_topics(decision.topics)
-            lines = [REPLY["care"][lang], *(e.line(lang) for e in entries)]
-            if "suicide" in decision.topics:
-                lines.insert(0, REPLY["care_3114"][lang])
-            lines.append(f"({self.care.checked_note(lang)})")
-            return "\n".join(lines), self._resources(entries, lang)
-        if decision.kind == "out_of_scope":
-            return REPLY["out_of_scope"][lang], [self.care.pointer_resource(lang)]
-        return "", []
-
-    def _emergency(self, decision: Decision) -> tuple[str, list[dict]]:
-        lang, topics = decision.lang, decision.topics
-        if "suicide" in topics and not {"poisoning"} & set(topics) and not any(
-                "overdose" in r or "breath" in r or "unconscious" in r for r in decision.reasons):
-            key, ids = "suicide", ["suicide-3114", "samu-15", "eu-112"]
-        elif "poisoning" in topics:
-            key, ids = "poisoning", ["samu-15", "eu-112", "poison-centre-paris"]
-        else:
-            key, ids = "overdose", ["samu-15", "eu-112", "poison-centre-paris"]
-        ids += ["urgence-114", "drogues-info-service"]
-        text = "\n".join([REPLY[f"emergency_{key}"][lang], REPLY["emergency_after"][lang]])
-        return text, self._resources([self.care.get(i) for i in ids], lang)
-
-    @staticmethod
-    def _resources(entries: list[CareEntry], lang: Lang) -> list[dict]:
-        return [e.resource(lang) for e in entries]
-
-
-def _last_user(history: list[dict]) -> str | None:
-    for turn in reversed(history):
-        if turn.get("role") == "user" and turn.get("content"):
-            return str(turn["content"])
-    return None
-
-
-REPLY: dict[str, dict[str, str]] = {
-    "emergency_overdose": {
-        "en": "Call 15 (SAMU) or 112 now. Say if the person is not breathing or is unconscious, "
-              "and stay with them until help arrives; follow what the call handler tells you. "
-              "Deaf or hard of hearing: 114 by SMS.\n"
-              "For advice on a poisoning: Paris poison centre, 01 40 05 48 48, 24/7.",
-        "fr": "Appelez le 15 (SAMU) ou le 112 maintenant. Dites si la personne ne respire pas ou "
-              "est inconsciente, et restez avec elle jusqu'à l'arrivée des secours ; suivez les "
-              "consignes de l'opérateur. Personnes sourdes ou malentendantes : 114 par SMS.\n"
-              "Pour un conseil sur une intoxication : centre antipoison de Paris, "
-              "01 40 05 48 48, 24 h/24.",
-    },
-    "emergency_poisoning": {
-        "en": "Call 15 (SAMU) or 112 now if the person is not breathing, is unconscious, has chest "
-              "pain or a seizure, and stay with them. For any other question about a poisoning: "
-              "Paris poison centre, 01 40 05 48 48, 24/7.",
-        "fr": "Appelez le 15 (SAMU) ou le 112 maintenant si la personne ne respire pas, est "
-              "inconsciente, a une douleur à la poitrine ou des convulsions, et restez avec elle. "
-              "Pour toute autre question sur une intoxication : centre antipoison de Paris, "
-              "01 40 05 48 48, 24 h/24.",
-    },
-    "emergency_suicide": {
-        "en": "Call 3114 now: suicide prevention, free and confidential, 24/7. If you are in "
-              "immediate danger, call 15 (SAMU) or 112. If you can, stay with someone you "
-              "trust while you call; you do not have to go through this alone.",
-        "fr": "Appelez le 3114 maintenant : prévention du suicide, gratuit et confidentiel, "
-              "24 h/24. En cas de danger immédiat, appelez le 15 (SAMU) ou le 112. Si vous le "
-              "pouvez, restez avec une personne de confiance pendant l'appel ; vous n'êtes pas "
-              "seul·e.",
-    },
-    "emergency_after": {
-        "en": "Later, for support about drug use: Drogues Info Service, 0 800 23 13 13, free and "
-              "anonymous.",
-        "fr": "Ensuite, pour un soutien sur les consommations : Drogues Info Service, "
-              "0 800 23 13 13, gratuit et anonyme.",
-    },
-    "refusal": {
-        "en": "I can't help with that. If you use drugs, harm-reduction centres (CAARUD) give "
-              "free sterile equipment and support without judgement, and Drogues Info Service "
-              "(0 800 23 13 13, free and anonymous) can talk things through and give addresses.",
-        "fr": "Je ne peux pas vous aider pour cela. Si vous consommez, les CAARUD (réduction des "
-              "risques) donnent du matériel stérile et un soutien sans jugement, et Drogues Info "
-              "Service (0 800 23 13 13, gratuit et anonyme) peut vous écouter et vous orienter.",
-    },
-    "care": {
-        "en": "Here is where to find help (free, and you do not have to stop using to be welcomed "
-              "at a CAARUD):",
-        "fr": "Voici où trouver de l'aide (gratuit ; pas besoin d'arrêter de consommer pour être "
-              "accueilli·e dans un CAARUD) :",
-    },
-    "care_3114": {
-        "en": "If you are thinking about suicide, call 3114 (free, 24/7); in immediate danger 15 "
-              "or 112.",
-        "fr": "Si vous pensez au suicide, appelez le 3114 (gratuit, 24 h/24) ; en cas de danger "
-              "immédiat, le 15 ou le 112.",
-    },
-    "out_of_scope": {
-        "en": "I answer questions about crack-cocaine policy in Paris and the care services for "
-              "people who use drugs, from a small set of sourced documents. For example:\n"
-              "- Which sites did Anne Hidalgo propose for crack users' care?\n"
-              "- Where can I get help to stop using crack in Paris?\n"
-              "- What does the right-wing opposition think of consumption rooms?",
-        "fr": "Je réponds aux questions sur la politique du crack à Paris et sur les services de "
-              "soins pour les personnes qui consomment, à partir de documents sourcés. Par "
-              "exemple :\n"
-              "- Quels sites Anne Hidalgo a-t-elle proposés pour les usagers de crack ?\n"
-              "- Où trouver de l'aide pour arrêter le crack à Paris ?\n"
-              "- Que pense l'opposition de droite des salles de consommation ?",
-    },
-}

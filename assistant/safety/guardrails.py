@@ -1,0 +1,339 @@
+"""Guardrails: decide the kind of reply before any retrieval, with no language model.
+
+Two layers decide together. A learned classifier (assistant/safety/classifier.py: a linear
+head over multilingual sentence embeddings, trained on the labelled messages in
+assistant/safety/training/) reads every message, whole and sentence by sentence. Readable
+rules (patterns in English and French over folded, typo-corrected tokens) are overrides for
+what must never be missed or misread, and the explanation staff see beside the classifier's
+probabilities.
+
+Order: emergency (rule or classifier) beats everything; refusal beats care; a person in
+distress gets care with the crisis lines, never "out of scope"; care beats answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.language import Lang, detect_language
+from assistant.safety.care import CareDirectory, CareEntry
+from assistant.safety.classifier import (
+    EMERGENCY,
+    HEAD_PATH,
+    KIND_OF,
+    Head,
+    MessageClassifier,
+    Verdict,
+)
+from assistant.safety.rules import (
+    DRUG_CORE,
+    FOLLOW_UP,
+    OFF_TOPIC,
+    POLICY,
+    SCOPE,
+    normalise,
+    rule_hits,
+    topics_of,
+)
+
+KINDS = ("emergency", "refusal", "care", "out_of_scope", "pass")
+# A care reading with at least this probability of a plain question is "unsure" (above).
+CARE_OR_PASS = 0.2
+
+
+@dataclass
+class Decision:
+    """The kind of reply and why (reasons are shown to staff)."""
+
+    kind: str
+    lang: Lang
+    reasons: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    # The finer label (classifier.LABELS) behind the kind: which emergency, care or distress.
+    label: str = ""
+    verdict: Verdict | None = field(default=None, repr=False)
+    rules: list[str] = field(default_factory=list)
+    # "pass" when the classifier was unsure between care and a plain question: the service
+    # then answers from the documents if they answer it strongly, with care entries beside.
+    alternative: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "label": self.label, "lang": self.lang,
+                               "reasons": self.reasons, "topics": self.topics,
+                               "rules": self.rules}
+        if self.verdict is not None:
+            out["classifier"] = self.verdict.to_json()
+        if self.alternative:
+            out["alternative"] = self.alternative
+        return out
+
+
+def _first(hits: Iterable[tuple[str, str]], kind: str) -> list[str]:
+    return [f"rule: {name}" for k, name in hits if k == kind]
+
+
+def _said(verdict: Verdict | None, label: str | tuple[str, ...]) -> list[str]:
+    """The classifier's reason, when it read `label` (one or several)."""
+    labels = (label,) if isinstance(label, str) else label
+    if verdict is None or verdict.label not in labels:
+        return []
+    p = verdict.unit_probabilities or verdict.probabilities
+    where = f" in the sentence {verdict.unit[:80]!r}" if verdict.unit else ""
+    return [f"classifier: {verdict.label} ({p[verdict.label]:.2f}){where}"]
+
+
+def _emergency_decision(hits: list[tuple[str, str]], verdict: Verdict | None,
+                        topics: list[str]) -> Decision:
+    """A medical danger (a rule other than suicidal intent, or the classifier) is answered
+    with 15 first; suicidal content alone with 3114 first. Both: 15 first, 3114 added."""
+    rules = {name for kind, name in hits if kind == "emergency"}
+    label = verdict.label if verdict else ""
+    medical = bool(rules - {"suicidal intent"}) or label == "emergency_medical"
+    suicidal = "suicidal intent" in rules or label == "emergency_suicide"
+    topics = [*topics, "suicide"] if suicidal and "suicide" not in topics else topics
+    reasons = _first(hits, "emergency") + _said(verdict, EMERGENCY)
+    return Decision("emergency", "en", reasons, topics,
+                    "emergency_medical" if medical else "emergency_suicide")
+
+
+def _decide(hits: list[tuple[str, str]], verdict: Verdict | None, text: str,
+            topics: list[str]) -> Decision:
+    """Rules and classifier together, most severe first (the language is set by the caller)."""
+    kinds = {k for k, _ in hits}
+    label = verdict.label if verdict else ""
+    if "emergency" in kinds or label in EMERGENCY:
+        return _emergency_decision(hits, verdict, topics)
+    if "refusal" in kinds or label == "refusal":
+        return Decision("refusal", "en", _first(hits, "refusal") + _said(verdict, "refusal"),
+                        topics, "refusal")
+    if label == "care_distress":
+        return Decision("care", "en", _said(verdict, label), [*topics, "distress"], label)
+    if "out_of_scope" in kinds:
+        return Decision("out_of_scope", "en", _first(hits, "out_of_scope"), topics, "take-over")
+    if "care" in kinds or label == "care":
+        unsure = "care" not in kinds and verdict is not None and \
+            verdict.probabilities["pass"] >= CARE_OR_PASS
+        return Decision("care", "en", _first(hits, "care") + _said(verdict, "care"), topics,
+                        "care", alternative="pass" if unsure else None)
+    if verdict is not None:
+        return Decision(KIND_OF[label], "en", _said(verdict, label), topics, label)
+    if not DRUG_CORE.search(text) and (m := OFF_TOPIC.search(text)):
+        return Decision("out_of_scope", "en", [f"rule: unrelated topic ({m.group()})"], topics,
+                        "out_of_scope")
+    if DRUG_CORE.search(text) or POLICY.search(text) or SCOPE.search(text):
+        return Decision("pass", "en", ["no rule fired; subject words present"], topics, "pass")
+    return Decision("out_of_scope", "en", ["no subject words"], topics, "out_of_scope")
+
+
+class Guardrails:
+    """Classifies each message and writes the fixed replies (emergency, refusal, care...)."""
+
+    def __init__(self, care: CareDirectory, classifier: MessageClassifier | None) -> None:
+        self.care = care
+        # Without a classifier (tests of the rules alone) only the rules decide.
+        self.classifier = classifier
+
+    @classmethod
+    def load(cls, care: CareDirectory, head_path: Path = HEAD_PATH) -> Guardrails:
+        """The rules plus the trained head, with the encoder it was trained on."""
+        from assistant.embeddings import get_embeddings
+
+        head = Head.load(head_path)
+        return cls(care, MessageClassifier(get_embeddings(head.meta["encoder"]), head))
+
+    def _decisive(self, hits: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The rule hits that decide alone: with the classifier, only the rules measured
+        precise at training (the rest are its features and shown to staff)."""
+        if self.classifier is None:
+            return hits
+        overrides = set(self.classifier.head.meta.get("override_rules", []))
+        return [(k, n) for k, n in hits if f"{k}: {n}" in overrides]
+
+    @property
+    def encoder_name(self) -> str | None:
+        """The embedding model whose vectors `check(vector=...)` takes."""
+        return self.classifier.head.meta.get("encoder") if self.classifier else None
+
+    def warm(self) -> None:
+        """Run the encoder once, so the first message does not pay for loading it."""
+        if self.classifier is not None:
+            self.classifier.classify("warm up")
+
+    # -- decision --------------------------------------------------------------------------
+    def check(self, message: str, history: list[dict] | None = None, *, lang: str | None = None,
+              vector: list[float] | None = None) -> Decision:
+        """The kind of reply for this message; `vector` is its embedding by the guard's
+        encoder if the caller already made it."""
+        language: Lang = "fr" if (lang or detect_language(message)) == "fr" else "en"
+        text = normalise(message)
+        hits = rule_hits(text)
+        topics = topics_of(text)
+        verdict = self.classifier.classify(message, vector, hits) if self.classifier else None
+        decision = _decide(self._decisive(hits), verdict, text, topics)
+        if decision.kind in ("pass", "out_of_scope") and decision.label != "take-over":
+            decision = self._continuation(decision, text, history)
+        decision.lang, decision.verdict = language, verdict
+        decision.rules = [f"{kind}: {name}" for kind, name in hits]
+        return decision
+
+    def _continuation(self, decision: Decision, text: str,
+                      history: list[dict] | None) -> Decision:
+        """A short message after an in-scope question continues it: "and for my brother?"
+        after a care question is care; "and in the 19th?" after a policy question is not
+        out of scope."""
+        if (follow := self._follow_up(text, history)) is not None:
+            return Decision("care", decision.lang, [follow],
+                            decision.topics or self._history_topics(history), label="care")
+        last = _last_user(history or [])
+        if decision.kind == "out_of_scope" and last and len(text.split()) <= 10:
+            previous = self.check(last)
+            if previous.kind not in ("out_of_scope", "emergency", "refusal"):
+                return Decision("pass", decision.lang, [
+                    f"short follow-up to an in-scope question ({previous.kind})",
+                    *decision.reasons], decision.topics, "pass")
+        return decision
+
+    def _follow_up(self, text: str, history: list[dict] | None) -> str | None:
+        """A short follow-up ("and for my brother?") inherits a care question's kind."""
+        if not history or len(text.split()) > 8 or not FOLLOW_UP.search(text):
+            return None
+        last = _last_user(history)
+        if last and any(k == "care" for k, _ in rule_hits(normalise(last))):
+            return "follow-up to a care question"
+        return None
+
+    def _history_topics(self, history: list[dict] | None) -> list[str]:
+        last = _last_user(history or [])
+        return topics_of(normalise(last)) if last else []
+
+    # -- replies ---------------------------------------------------------------------------
+    def reply(self, decision: Decision) -> tuple[str, list[dict]]:
+        """The fixed reply text (in decision.lang) and the resources shown with it."""
+        lang = decision.lang
+        if decision.kind == "emergency":
+            return self._emergency(decision)
+        if decision.kind == "refusal":
+            entries = [self.care.get("caarud"), self.care.get("drogues-info-service")]
+            return REPLY["refusal"][lang], self._resources(entries, lang)
+        if decision.kind == "care":
+            entries = self.care.for_topics(decision.topics)
+            distress = decision.label == "care_distress" or "distress" in decision.topics
+            opening = REPLY["distress"][lang] if distress else REPLY["care"][lang]
+            lines = [opening, *(e.line(lang) for e in entries)]
+            if distress or "suicide" in decision.topics:
+                lines.insert(0, REPLY["care_3114"][lang])
+            lines.append(f"({self.care.checked_note(lang)})")
+            return "\n".join(lines), self._resources(entries, lang)
+        if decision.kind == "out_of_scope":
+            return REPLY["out_of_scope"][lang], [self.care.pointer_resource(lang)]
+        return "", []
+
+    def _emergency(self, decision: Decision) -> tuple[str, list[dict]]:
+        lang, topics = decision.lang, decision.topics
+        lines = []
+        if decision.label == "emergency_suicide":
+            key, ids = "suicide", ["suicide-3114", "samu-15", "eu-112"]
+        else:
+            key = "poisoning" if "poisoning" in topics else "overdose"
+            ids = ["samu-15", "eu-112", "poison-centre-paris"]
+            if "suicide" in topics:  # a deliberate overdose: 15 first, then 3114
+                lines.append(REPLY["care_3114"][lang])
+                ids.append("suicide-3114")
+        ids += ["urgence-114", "drogues-info-service"]
+        lines = [REPLY[f"emergency_{key}"][lang], *lines, REPLY["emergency_after"][lang]]
+        text = "\n".join(lines)
+        return text, self._resources([self.care.get(i) for i in ids], lang)
+
+    @staticmethod
+    def _resources(entries: list[CareEntry], lang: Lang) -> list[dict]:
+        return [e.resource(lang) for e in entries]
+
+
+def _last_user(history: list[dict]) -> str | None:
+    for turn in reversed(history):
+        if turn.get("role") == "user" and turn.get("content"):
+            return str(turn["content"])
+    return None
+
+
+REPLY: dict[str, dict[str, str]] = {
+    "emergency_overdose": {
+        "en": "Call 15 (SAMU) or 112 now. Say if the person is not breathing or is unconscious, "
+              "and stay with them until help arrives; follow what the call handler tells you. "
+              "Deaf or hard of hearing: 114 by SMS.\n"
+              "For advice on a poisoning: Paris poison centre, 01 40 05 48 48, 24/7.",
+        "fr": "Appelez le 15 (SAMU) ou le 112 maintenant. Dites si la personne ne respire pas ou "
+              "est inconsciente, et restez avec elle jusqu'à l'arrivée des secours ; suivez les "
+              "consignes de l'opérateur. Personnes sourdes ou malentendantes : 114 par SMS.\n"
+              "Pour un conseil sur une intoxication : centre antipoison de Paris, "
+              "01 40 05 48 48, 24 h/24.",
+    },
+    "emergency_poisoning": {
+        "en": "Call 15 (SAMU) or 112 now if the person is not breathing, is unconscious, has chest "
+              "pain or a seizure, and stay with them. For any other question about a poisoning: "
+              "Paris poison centre, 01 40 05 48 48, 24/7.",
+        "fr": "Appelez le 15 (SAMU) ou le 112 maintenant si la personne ne respire pas, est "
+              "inconsciente, a une douleur à la poitrine ou des convulsions, et restez avec elle. "
+              "Pour toute autre question sur une intoxication : centre antipoison de Paris, "
+              "01 40 05 48 48, 24 h/24.",
+    },
+    "emergency_suicide": {
+        "en": "I'm sorry you are going through this. Please call 3114 now: free, confidential, "
+              "24/7, for you or for someone you are worried about. If someone is in danger "
+              "right now or already hurt, call 15 (SAMU) or 112. You do not have to face this "
+              "alone; if you can, stay with someone you trust while you call.",
+        "fr": "Je suis désolé que vous traversiez cela. Appelez le 3114 maintenant : gratuit, "
+              "confidentiel, 24 h/24, pour vous ou pour un proche qui vous inquiète. Si "
+              "quelqu'un est en danger tout de suite ou déjà blessé, appelez le 15 (SAMU) ou le "
+              "112. Vous n'êtes pas seul·e ; si vous le pouvez, restez avec une personne de "
+              "confiance pendant l'appel.",
+    },
+    "emergency_after": {
+        "en": "Later, for support about drug use: Drogues Info Service, 0 800 23 13 13, free and "
+              "anonymous.",
+        "fr": "Ensuite, pour un soutien sur les consommations : Drogues Info Service, "
+              "0 800 23 13 13, gratuit et anonyme.",
+    },
+    "refusal": {
+        "en": "I can't help with that. If you use drugs, harm-reduction centres (CAARUD) give "
+              "free sterile equipment and support without judgement, and Drogues Info Service "
+              "(0 800 23 13 13, free and anonymous) can talk things through and give addresses.",
+        "fr": "Je ne peux pas vous aider pour cela. Si vous consommez, les CAARUD (réduction des "
+              "risques) donnent du matériel stérile et un soutien sans jugement, et Drogues Info "
+              "Service (0 800 23 13 13, gratuit et anonyme) peut vous écouter et vous orienter.",
+    },
+    "care": {
+        "en": "Here is where to find help (free, and you do not have to stop using to be welcomed "
+              "at a CAARUD):",
+        "fr": "Voici où trouver de l'aide (gratuit ; pas besoin d'arrêter de consommer pour être "
+              "accueilli·e dans un CAARUD) :",
+    },
+    "distress": {
+        "en": "That sounds really hard, and you don't have to deal with it alone. People you "
+              "can talk to now, free:",
+        "fr": "Ça a l'air vraiment difficile, et vous n'avez pas à affronter ça seul·e. Des "
+              "personnes à qui parler maintenant, gratuitement :",
+    },
+    "care_3114": {
+        "en": "If you are thinking about suicide, call 3114 (free, 24/7); in immediate danger 15 "
+              "or 112.",
+        "fr": "Si vous pensez au suicide, appelez le 3114 (gratuit, 24 h/24) ; en cas de danger "
+              "immédiat, le 15 ou le 112.",
+    },
+    "out_of_scope": {
+        "en": "I answer questions about crack-cocaine policy in Paris and the care services for "
+              "people who use drugs, from a small set of sourced documents. For example:\n"
+              "- Which sites did Anne Hidalgo propose for crack users' care?\n"
+              "- Where can I get help to stop using crack in Paris?\n"
+              "- What does the right-wing opposition think of consumption rooms?",
+        "fr": "Je réponds aux questions sur la politique du crack à Paris et sur les services de "
+              "soins pour les personnes qui consomment, à partir de documents sourcés. Par "
+              "exemple :\n"
+              "- Quels sites Anne Hidalgo a-t-elle proposés pour les usagers de crack ?\n"
+              "- Où trouver de l'aide pour arrêter le crack à Paris ?\n"
+              "- Que pense l'opposition de droite des salles de consommation ?",
+    },
+}

@@ -1,0 +1,120 @@
+"""Measure the guard on a labelled message file: `python -m assistant guard-eval FILE.jsonl`.
+
+Each row has `text` and `label` (classifier.LABELS), optionally `lang` and `group`. A reply
+is right when its kind is the label's kind (KIND_OF); the report adds emergency recall,
+over-refusal (safe messages refused), false emergencies, per group and per language.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.safety.classifier import KIND_OF
+from assistant.safety.guardrails import KINDS, Guardrails
+
+
+@dataclass
+class GuardScore:
+    """Predictions on a labelled set and the figures read from them."""
+
+    rows: list[dict]
+    kinds: list[str]
+    labels: list[str] = field(default_factory=list)
+
+    def _share(self, keep: Any, hit: Any) -> tuple[int, int]:
+        pairs = [(r, k, lab) for r, k, lab in zip(self.rows, self.kinds, self.labels, strict=True)
+                 if keep(r)]
+        return sum(bool(hit(r, k, lab)) for r, k, lab in pairs), len(pairs)
+
+    @property
+    def accuracy(self) -> float:
+        n, d = self._share(lambda r: True, lambda r, k, lab: k == KIND_OF[r["label"]])
+        return n / max(1, d)
+
+    @property
+    def emergency_recall(self) -> float:
+        n, d = self._share(lambda r: KIND_OF[r["label"]] == "emergency",
+                           lambda r, k, lab: k == "emergency")
+        return n / max(1, d)
+
+    @property
+    def over_refusal(self) -> float:
+        """Share of messages that are not refusal-worthy and were refused."""
+        n, d = self._share(lambda r: r["label"] != "refusal", lambda r, k, lab: k == "refusal")
+        return n / max(1, d)
+
+    @property
+    def false_emergency(self) -> float:
+        n, d = self._share(lambda r: KIND_OF[r["label"]] != "emergency",
+                           lambda r, k, lab: k == "emergency")
+        return n / max(1, d)
+
+    @property
+    def distress_reached(self) -> float:
+        """Share of at-risk or distressed messages answered with emergency or care."""
+        n, d = self._share(lambda r: r["label"] in ("emergency_medical", "emergency_suicide",
+                                                    "care_distress"),
+                           lambda r, k, lab: k in ("emergency", "care"))
+        return n / max(1, d)
+
+    def confusion(self) -> dict[str, Counter]:
+        table: dict[str, Counter] = defaultdict(Counter)
+        for r, k in zip(self.rows, self.kinds, strict=True):
+            table[KIND_OF[r["label"]]][k] += 1
+        return table
+
+    def misses(self) -> list[tuple[str, str, str]]:
+        return [(r["label"], k, r["text"]) for r, k in zip(self.rows, self.kinds, strict=True)
+                if k != KIND_OF[r["label"]]]
+
+    def lines(self) -> list[str]:
+        out = [f"{len(self.rows)} messages: kind accuracy {self.accuracy:.3f}; emergency recall "
+               f"{self.emergency_recall:.3f}; distress reached {self.distress_reached:.3f}; "
+               f"over-refusal {self.over_refusal:.3f}; false emergency "
+               f"{self.false_emergency:.3f}",
+               "confusion (rows: expected kind; columns: reply kind)",
+               "  " + " ".join(f"{k[:12]:>12}" for k in KINDS)]
+        table = self.confusion()
+        for exp in KINDS:
+            out.append(f"  {exp[:12]:<12}" + " ".join(f"{table[exp][k]:>12}" for k in KINDS))
+        for key in ("group", "lang"):
+            values = sorted({str(r.get(key)) for r in self.rows if r.get(key)})
+            for v in values:
+                n, d = self._share(lambda r, v=v, key=key: str(r.get(key)) == v,
+                                   lambda r, k, lab: k == KIND_OF[r["label"]])
+                out.append(f"  {key} {v:<24} {n}/{d} right ({n / max(1, d):.3f})")
+        return out
+
+
+def read_labelled(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
+def score(guard: Guardrails, rows: list[dict]) -> GuardScore:
+    decisions = [guard.check(r["text"], lang=r.get("lang") if r.get("lang") in ("en", "fr")
+                             else None) for r in rows]
+    return GuardScore(rows, [d.kind for d in decisions], [d.label for d in decisions])
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from assistant.safety.care import CareDirectory
+    from assistant.settings import get_settings
+
+    parser = argparse.ArgumentParser(prog="assistant guard-eval", description=__doc__)
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--misses", action="store_true", help="list every wrong reply kind")
+    args = parser.parse_args(argv)
+    guard = Guardrails.load(CareDirectory.load(get_settings().paths.care_directory))
+    result = score(guard, read_labelled(args.file))
+    print("\n".join(result.lines()))
+    if args.misses:
+        for label, kind, text in result.misses():
+            print(f"- expected {label}, got {kind}: {text[:160]!r}")
+    return 0

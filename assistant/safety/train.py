@@ -1,0 +1,245 @@
+"""Train the guard's head: `python -m assistant train-guard` (or `make train-guard`).
+
+Reads the labelled messages in assistant/safety/training/train_*.jsonl, embeds them with the
+guard's encoder, adds character n-gram TF-IDF features of the folded text, fits one
+multinomial logistic regression over both (scikit-learn, deterministic), then calibrates it
+and sets the thresholds:
+
+- a temperature fitted on 5-fold out-of-fold logits (the probabilities staff see mean what
+  they say);
+- thresholds on probability mass per group (classifier.GROUPS), read off the out-of-fold
+  predictions and the separately written validation set (training/validation.jsonl): each
+  is the lowest threshold that flags at most its budget (FP_BUDGET) of the messages outside
+  the group, so recall is as high as that false-alarm budget allows.
+
+The test split (tests/data/guard_test.jsonl) is never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.language import fold
+from assistant.safety.classifier import (
+    GROUPS,
+    HEAD_PATH,
+    KIND_OF,
+    LABELS,
+    Head,
+    MessageClassifier,
+    lexical_vectorizer,
+    sparse_features,
+    units_of,
+)
+from assistant.safety.rules import RULE_NAMES, normalise, rule_hits
+
+DATA_DIR = Path(__file__).resolve().parent / "training"
+VALIDATION = DATA_DIR / "validation.jsonl"
+ENCODER = "use:multilingual-v3"
+C = 8.0
+FOLDS = 5
+# Share of messages outside a group that its threshold may flag: a false emergency costs a
+# reply with the wrong numbers first; a missed one can cost a life, hence the larger budget.
+FP_BUDGET = {"emergency": 0.05, "refusal": 0.015, "care_distress": 0.03}
+# A refusal is only given when it is the likeliest reading: over-refusing a question about
+# risks turns away the people harm reduction is for.
+FLOOR = {"refusal": 0.5}
+
+
+def read_rows(paths: list[Path]) -> list[dict]:
+    rows = []
+    for path in paths:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if row.get("label") not in LABELS or not str(row.get("text", "")).strip():
+                raise ValueError(f"{path.name}:{n}: bad label or empty text")
+            rows.append(row)
+    return rows
+
+
+def training_paths(data_dir: Path = DATA_DIR) -> list[Path]:
+    return sorted(data_dir.glob("train_*.jsonl"))
+
+
+def digest(rows: list[dict]) -> str:
+    """SHA-256 of the (label, text) pairs, order-free: what the head was trained on."""
+    lines = sorted(f"{r['label']}\t{r['text']}" for r in rows)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def _features(dense: np.ndarray, texts: list[str], vectorizer: Any) -> Any:
+    from scipy.sparse import csr_matrix, hstack
+
+    return hstack([csr_matrix(dense), sparse_features(texts, vectorizer)]).tocsr()
+
+
+def _fit(dense: np.ndarray, texts: list[str], y: np.ndarray, c: float) -> tuple[Any, Any]:
+    """(vectorizer, model) fitted on these messages."""
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = lexical_vectorizer().fit([fold(t) for t in texts])
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, tol=1e-6)
+    model.fit(_features(dense, texts, vectorizer), y)
+    return vectorizer, model
+
+
+def _oof_logits(dense: np.ndarray, texts: list[str], y: np.ndarray, c: float) -> np.ndarray:
+    """Out-of-fold logits: each message scored by a head that never saw it."""
+    from sklearn.model_selection import StratifiedKFold
+
+    out = np.zeros((len(y), len(LABELS)), dtype=np.float64)
+    for fit_idx, held in StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(dense, y):
+        vec, model = _fit(dense[fit_idx], [texts[i] for i in fit_idx], y[fit_idx], c)
+        out[held] = model.decision_function(
+            _features(dense[held], [texts[i] for i in held], vec))
+    return out
+
+
+def _softmax(logits: np.ndarray, t: float) -> np.ndarray:
+    z = logits / t
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def _temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    grid = np.round(np.arange(0.3, 3.01, 0.05), 2)
+    nll = [-np.log(_softmax(logits, t)[np.arange(len(y)), y] + 1e-12).mean() for t in grid]
+    return float(grid[int(np.argmin(nll))])
+
+
+def _mass(p: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
+    return p[:, [LABELS.index(m) for m in labels]].sum(axis=1)
+
+
+def lowest_within(mass: np.ndarray, negative: np.ndarray, budget: float) -> float:
+    """The lowest threshold (two decimals) flagging at most `budget` of the negatives."""
+    for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
+        if not negative.any() or (mass[negative] >= t).mean() <= budget:
+            return float(t)
+    return 0.95
+
+
+def _thresholds(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    out = {}
+    for group, members in GROUPS:
+        inside = np.isin(y, [LABELS.index(m) for m in members])
+        out[group] = max(FLOOR.get(group, 0.0),
+                         lowest_within(_mass(p, members), ~inside, FP_BUDGET[group]))
+    return out
+
+
+@dataclass
+class Report:
+    rows: int
+    validation: int
+    seconds: float
+    oof_accuracy: float
+    validation_accuracy: float
+    head: Head
+
+    def lines(self) -> list[str]:
+        h = self.head
+        return [
+            f"trained on {self.rows} messages in {self.seconds:.1f} s "
+            f"(encoder {h.meta['encoder']}, data sha256 {h.meta['data_sha256'][:12]})",
+            f"temperature {h.temperature}; thresholds {h.thresholds}",
+            f"rules that decide alone: {', '.join(h.meta['override_rules']) or 'none'}",
+            f"out-of-fold accuracy {self.oof_accuracy:.3f}; "
+            f"validation ({self.validation} messages) accuracy {self.validation_accuracy:.3f}",
+        ]
+
+
+def train(encoder: Any, data_dir: Path = DATA_DIR, c: float = C) -> Report:
+    """Fit, calibrate and set thresholds; returns the head (not saved) and its figures."""
+    t0 = time.perf_counter()
+    rows = read_rows(training_paths(data_dir))
+    val_path = data_dir / VALIDATION.name
+    val_rows = read_rows([val_path]) if val_path.exists() else []
+    texts = [r["text"] for r in rows]
+    dense = encoder.embed_array(texts)
+    y = np.asarray([LABELS.index(r["label"]) for r in rows])
+    oof = _oof_logits(dense, texts, y, c)
+    t = _temperature(oof, y)
+    vectorizer, model = _fit(dense, texts, y, c)
+    head = Head(model.coef_.astype(np.float32), model.intercept_.astype(np.float32), LABELS, t,
+                {}, [str(v) for v in vectorizer.get_feature_names_out()],
+                vectorizer.idf_.astype(np.float32),
+                {"encoder": ENCODER, "data_sha256": digest(rows), "rows": len(rows), "C": c})
+    p_all, y_all = _softmax(oof, t), y
+    if val_rows:
+        v_texts = [r["text"] for r in val_rows]
+        p_val = head.probabilities(encoder.embed_array(v_texts), v_texts)
+        p_all = np.vstack([p_all, p_val])
+        y_all = np.concatenate([y, [LABELS.index(r["label"]) for r in val_rows]])
+    head.thresholds = _thresholds(p_all, y_all)
+    head.meta["override_rules"] = override_rules(rows + val_rows)
+    classifier = MessageClassifier(encoder, head)
+    _unit_thresholds(classifier, rows + val_rows)
+    oof_acc = float((np.argmax(oof, axis=1) == y).mean())
+    val_acc = float(np.mean([classifier.classify(r["text"]).label == r["label"]
+                             for r in val_rows])) if val_rows else float("nan")
+    return Report(len(rows), len(val_rows), time.perf_counter() - t0, oof_acc, val_acc, head)
+
+
+# Reply kinds from most to least severe: a rule whose kind is less severe than the truth does
+# no harm (the more severe kind is decided first).
+_SEVERITY = ("emergency", "refusal", "care", "out_of_scope", "pass")
+OVERRIDE_PRECISION = 0.95
+OVERRIDE_MIN_HITS = 5
+
+
+def override_rules(rows: list[dict]) -> list[str]:
+    """Rules precise enough on the labelled messages to decide alone: at least
+    OVERRIDE_MIN_HITS hits, and at least OVERRIDE_PRECISION of them with the rule's kind or a
+    more severe one. The other rules are features and explanations only."""
+    hits: dict[str, list[bool]] = {name: [] for name in RULE_NAMES}
+    for r in rows:
+        truth = _SEVERITY.index(KIND_OF[r["label"]])
+        for kind, name in set(rule_hits(normalise(r["text"]))):
+            hits[f"{kind}: {name}"].append(truth <= _SEVERITY.index(kind))
+    return [name for name, ok in hits.items()
+            if len(ok) >= OVERRIDE_MIN_HITS and np.mean(ok) >= OVERRIDE_PRECISION]
+
+
+def _unit_thresholds(classifier: MessageClassifier, rows: list[dict]) -> None:
+    """Sentence-level thresholds: the lowest that flag at most the group's budget of the
+    long messages outside the group through any one of their sentences."""
+    head = classifier.head
+    long_rows = [r for r in rows if units_of(r["text"])]
+    if not long_rows:
+        return
+    units = [units_of(r["text"]) for r in long_rows]
+    flat = [u for us in units for u in us]
+    p = head.probabilities(classifier.encoder.embed_array(flat), flat)
+    owner = np.repeat(np.arange(len(long_rows)), [len(us) for us in units])
+    for group, members in GROUPS:
+        best = np.zeros(len(long_rows))
+        np.maximum.at(best, owner, _mass(p, members))
+        negative = np.asarray([r["label"] not in members for r in long_rows])
+        head.thresholds[f"unit:{group}"] = max(
+            head.thresholds[group], lowest_within(best, negative, FP_BUDGET[group]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="assistant train-guard", description=__doc__)
+    parser.add_argument("--out", type=Path, default=HEAD_PATH)
+    parser.add_argument("--c", type=float, default=C, help="inverse regularisation strength")
+    args = parser.parse_args(argv)
+    from assistant.embeddings import get_embeddings
+
+    report = train(get_embeddings(ENCODER), c=args.c)
+    report.head.save(args.out)
+    print("\n".join(report.lines()))
+    print(f"saved {args.out}")
+    return 0
