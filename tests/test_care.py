@@ -21,7 +21,9 @@ def care() -> CareDirectory:
 def test_every_entry_is_sourced_and_dated(care: CareDirectory) -> None:
     assert care.last_checked == "2026-11-22"
     for e in care.entries:
-        assert e.source and e.checked == "2026-11-22" and e.confidence in {"H", "M", "L"}
+        # 2026-11-22: the first checked facts; 2026-12-02: the "Paris services" section.
+        assert e.source and e.checked in ("2026-11-22", "2026-12-02")
+        assert e.confidence in {"H", "M", "L"}
         assert e.purpose["en"] and e.purpose["fr"] and e.purpose["en"] != e.purpose["fr"]
 
 

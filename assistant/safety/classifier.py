@@ -66,15 +66,19 @@ def lexical_vectorizer(vocabulary: list[str] | None = None, idf: np.ndarray | No
     return vec
 
 
-def rule_features(texts: list[str],
-                  hits: list[list[tuple[str, str]]] | None = None) -> np.ndarray:
-    """One column per rule (rules.RULES order): 1 where the rule fires on the message."""
-    out = np.zeros((len(texts), len(RULE_NAMES)), dtype=np.float32)
+def rule_features(texts: list[str], hits: list[list[tuple[str, str]]] | None = None,
+                  columns: dict[str, int] | None = None) -> np.ndarray:
+    """One column per rule (`columns`: rule name -> column; by default rules.RULES order):
+    1 where the rule fires on the message."""
+    columns = columns if columns is not None else _RULE_COLUMN
+    out = np.zeros((len(texts), len(columns)), dtype=np.float32)
     for i, text in enumerate(texts):
         fired = hits[i] if hits is not None and hits[i] is not None else \
             rule_hits(normalise(text))
         for kind, name in fired:
-            out[i, _RULE_COLUMN[f"{kind}: {name}"]] = 1.0
+            j = columns.get(f"{kind}: {name}")
+            if j is not None:
+                out[i, j] = 1.0
     return out
 
 
@@ -115,7 +119,11 @@ class Head:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        dim = self.weights.shape[1] - len(self.vocabulary) - len(RULE_NAMES)
+        # The rules the head was trained with, by name: a rule added since reads as absent
+        # until the head is retrained (a test says so).
+        self.rule_names: list[str] = list(self.meta.setdefault("rule_names", RULE_NAMES))
+        self._rule_column = {name: i for i, name in enumerate(self.rule_names)}
+        dim = self.weights.shape[1] - len(self.vocabulary) - len(self.rule_names)
         self._dense_w = np.ascontiguousarray(self.weights[:, :dim].T)
         v = len(self.vocabulary)
         # Each n-gram's idf-weighted row of weights, so a message costs one gather.
@@ -144,7 +152,7 @@ class Head:
     def logits(self, vectors: np.ndarray, texts: list[str],
                hits: list[list[tuple[str, str]]] | None = None) -> np.ndarray:
         """Raw scores; `hits` are the texts' rule hits when already known."""
-        rules = rule_features(texts, hits)
+        rules = rule_features(texts, hits, self._rule_column)
         lexical = np.vstack([self.lexical_logits(t) for t in texts])
         return vectors @ self._dense_w + lexical + rules @ self._rule_w + self.bias
 

@@ -30,6 +30,7 @@ from assistant.safety.classifier import (
 )
 from assistant.safety.rules import (
     DRUG_CORE,
+    FACTUAL_QUESTION,
     FOLLOW_UP,
     OFF_TOPIC,
     POLICY,
@@ -40,7 +41,11 @@ from assistant.safety.rules import (
 )
 
 KINDS = ("emergency", "refusal", "care", "out_of_scope", "pass")
-# A care reading with at least this probability of a plain question is "unsure" (above).
+# An emergency rule is overruled only when the classifier reads a plain question or an
+# unrelated message with at least this probability.
+SURE_BENIGN = 0.9
+# A care or out-of-scope reading with at least this probability of a plain question about the
+# subject is "unsure": see Decision.alternative and _decide.
 CARE_OR_PASS = 0.2
 
 
@@ -104,6 +109,11 @@ def _decide(hits: list[tuple[str, str]], verdict: Verdict | None, text: str,
     """Rules and classifier together, most severe first (the language is set by the caller)."""
     kinds = {k for k, _ in hits}
     label = verdict.label if verdict else ""
+    if "emergency" in kinds and verdict is not None and label not in EMERGENCY and \
+            verdict.probabilities["pass"] + verdict.probabilities["out_of_scope"] >= SURE_BENIGN:
+        # "my laptop is not responding", "is chest pain a side effect of crack?"
+        hits = [(k, n) for k, n in hits if k != "emergency"]
+        kinds.discard("emergency")
     if "emergency" in kinds or label in EMERGENCY:
         return _emergency_decision(hits, verdict, topics)
     if "refusal" in kinds or label == "refusal":
@@ -114,11 +124,17 @@ def _decide(hits: list[tuple[str, str]], verdict: Verdict | None, text: str,
     if "out_of_scope" in kinds:
         return Decision("out_of_scope", "en", _first(hits, "out_of_scope"), topics, "take-over")
     if "care" in kinds or label == "care":
-        unsure = "care" not in kinds and verdict is not None and \
-            verdict.probabilities["pass"] >= CARE_OR_PASS
+        unsure = "care" not in kinds and verdict is not None and (
+            verdict.probabilities["pass"] >= CARE_OR_PASS or bool(FACTUAL_QUESTION.search(text)))
         return Decision("care", "en", _first(hits, "care") + _said(verdict, "care"), topics,
                         "care", alternative="pass" if unsure else None)
     if verdict is not None:
+        if label == "out_of_scope" and POLICY.search(text) and \
+                verdict.probabilities["pass"] >= CARE_OR_PASS:
+            # A question naming the subject's places or actors is answered (or told the
+            # sources don't say) rather than turned away, unless the classifier is sure.
+            return Decision("pass", "en", ["classifier unsure; the subject's names present",
+                                           *_said(verdict, label)], topics, "pass")
         return Decision(KIND_OF[label], "en", _said(verdict, label), topics, label)
     if not DRUG_CORE.search(text) and (m := OFF_TOPIC.search(text)):
         return Decision("out_of_scope", "en", [f"rule: unrelated topic ({m.group()})"], topics,
@@ -145,12 +161,13 @@ class Guardrails:
         return cls(care, MessageClassifier(get_embeddings(head.meta["encoder"]), head))
 
     def _decisive(self, hits: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """The rule hits that decide alone: with the classifier, only the rules measured
-        precise at training (the rest are its features and shown to staff)."""
+        """The rule hits that decide alone: every emergency rule (a miss costs more than a
+        false alarm; _decide lets a sure classifier overrule them), and the other rules
+        measured precise at training (the rest are features and shown to staff)."""
         if self.classifier is None:
             return hits
         overrides = set(self.classifier.head.meta.get("override_rules", []))
-        return [(k, n) for k, n in hits if f"{k}: {n}" in overrides]
+        return [(k, n) for k, n in hits if f"{k}: {n}" in overrides or k == "emergency"]
 
     @property
     def encoder_name(self) -> str | None:

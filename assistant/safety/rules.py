@@ -333,6 +333,12 @@ OFF_TOPIC = re.compile(
     r"|louvre|plot of|resume|summar\w*|les miserables|versailles|directions to|wifi|bitcoin"
     r"|how (?:do i |to |can i )?get to|comment aller a|story about|histoire sur)")
 
+# Questions that ask for a count or a date are questions of fact, whatever they are about:
+# "how many reception places are open in the 18th?" is not a request for a place.
+FACTUAL_QUESTION = re.compile(
+    r"^ (?:\w+ ){0,3}(?:how many|how much did|how much does the|what number|combien|quand|when"
+    r"|what year|since when|depuis quand|en quelle annee|a quelle date|what date|in which year)\b")
+
 # Topic words for choosing care-directory entries.
 TOPICS: list[tuple[str, str]] = [
     ("suicide", r"suicid|mourir|die |end it|kill myself|me tuer|en finir|vivre|live "),

@@ -7,10 +7,10 @@ and sets the thresholds:
 
 - a temperature fitted on 5-fold out-of-fold logits (the probabilities staff see mean what
   they say);
-- thresholds on probability mass per group (classifier.GROUPS), read off the out-of-fold
-  predictions and the separately written validation set (training/validation.jsonl): each
-  is the lowest threshold that flags at most its budget (FP_BUDGET) of the messages outside
-  the group, so recall is as high as that false-alarm budget allows.
+- thresholds on probability mass per group (classifier.GROUPS): for emergencies and
+  distress, the highest threshold that keeps RECALL of them on the separately written
+  validation set (training/validation.jsonl); for refusals, the lowest that flags at most
+  FP_BUDGET of the other out-of-fold messages, and never under FLOOR.
 
 The test split (tests/data/guard_test.jsonl) is never read here.
 """
@@ -46,12 +46,14 @@ VALIDATION = DATA_DIR / "validation.jsonl"
 ENCODER = "use:multilingual-v3"
 C = 8.0
 FOLDS = 5
-# Share of messages outside a group that its threshold may flag: a false emergency costs a
-# reply with the wrong numbers first; a missed one can cost a life, hence the larger budget.
-FP_BUDGET = {"emergency": 0.05, "refusal": 0.015, "care_distress": 0.03}
-# A refusal is only given when it is the likeliest reading: over-refusing a question about
+# Emergencies and distress: the share of them the threshold must catch on the validation set.
+RECALL = {"emergency": 0.97, "care_distress": 0.98}
+# Refusal: the share of other messages its threshold may flag.
+FP_BUDGET = {"refusal": 0.015}
+UNIT_FP_BUDGET = 0.05  # long messages flagged by one sentence when the whole says otherwise
+# A refusal is only given on a clear majority reading: over-refusing a question about
 # risks turns away the people harm reduction is for.
-FLOOR = {"refusal": 0.5}
+FLOOR = {"refusal": 0.6}
 
 
 def read_rows(paths: list[Path]) -> list[dict]:
@@ -130,12 +132,30 @@ def lowest_within(mass: np.ndarray, negative: np.ndarray, budget: float) -> floa
     return 0.95
 
 
-def _thresholds(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
+def highest_keeping(mass: np.ndarray, positive: np.ndarray, recall: float) -> float:
+    """The highest threshold (two decimals) that still flags `recall` of the positives."""
+    for t in np.round(np.arange(0.95, 0.04, -0.01), 2):
+        if not positive.any() or (mass[positive] >= t).mean() >= recall:
+            return float(t)
+    return 0.05
+
+
+def _thresholds(p: np.ndarray, y: np.ndarray, p_val: np.ndarray | None,
+                y_val: np.ndarray | None) -> dict[str, float]:
+    """Emergency and distress: the highest threshold keeping RECALL of them on the
+    validation set (written apart from the training data; out-of-fold messages when there
+    is none). Refusal: the lowest threshold within its false-alarm budget, never under its
+    floor."""
     out = {}
     for group, members in GROUPS:
         inside = np.isin(y, [LABELS.index(m) for m in members])
-        out[group] = max(FLOOR.get(group, 0.0),
-                         lowest_within(_mass(p, members), ~inside, FP_BUDGET[group]))
+        if group in RECALL:
+            pp, yy = (p_val, y_val) if p_val is not None else (p, y)
+            inside_v = np.isin(yy, [LABELS.index(m) for m in members])
+            out[group] = highest_keeping(_mass(pp, members), inside_v, RECALL[group])
+        else:
+            out[group] = max(FLOOR.get(group, 0.0),
+                             lowest_within(_mass(p, members), ~inside, FP_BUDGET[group]))
     return out
 
 
@@ -176,13 +196,12 @@ def train(encoder: Any, data_dir: Path = DATA_DIR, c: float = C) -> Report:
                 {}, [str(v) for v in vectorizer.get_feature_names_out()],
                 vectorizer.idf_.astype(np.float32),
                 {"encoder": ENCODER, "data_sha256": digest(rows), "rows": len(rows), "C": c})
-    p_all, y_all = _softmax(oof, t), y
+    p_val = y_val = None
     if val_rows:
         v_texts = [r["text"] for r in val_rows]
         p_val = head.probabilities(encoder.embed_array(v_texts), v_texts)
-        p_all = np.vstack([p_all, p_val])
-        y_all = np.concatenate([y, [LABELS.index(r["label"]) for r in val_rows]])
-    head.thresholds = _thresholds(p_all, y_all)
+        y_val = np.asarray([LABELS.index(r["label"]) for r in val_rows])
+    head.thresholds = _thresholds(_softmax(oof, t), y, p_val, y_val)
     head.meta["override_rules"] = override_rules(rows + val_rows)
     classifier = MessageClassifier(encoder, head)
     _unit_thresholds(classifier, rows + val_rows)
@@ -213,8 +232,9 @@ def override_rules(rows: list[dict]) -> list[str]:
 
 
 def _unit_thresholds(classifier: MessageClassifier, rows: list[dict]) -> None:
-    """Sentence-level thresholds: the lowest that flag at most the group's budget of the
-    long messages outside the group through any one of their sentences."""
+    """Sentence-level thresholds: the lowest that flag at most UNIT_FP_BUDGET of the long
+    messages outside the group through any one of their sentences (never under the
+    whole-message threshold)."""
     head = classifier.head
     long_rows = [r for r in rows if units_of(r["text"])]
     if not long_rows:
@@ -228,7 +248,7 @@ def _unit_thresholds(classifier: MessageClassifier, rows: list[dict]) -> None:
         np.maximum.at(best, owner, _mass(p, members))
         negative = np.asarray([r["label"] not in members for r in long_rows])
         head.thresholds[f"unit:{group}"] = max(
-            head.thresholds[group], lowest_within(best, negative, FP_BUDGET[group]))
+            head.thresholds[group], lowest_within(best, negative, UNIT_FP_BUDGET))
 
 
 def main(argv: list[str] | None = None) -> int:
