@@ -69,28 +69,42 @@ def cost() -> None:
     _timed("encoder call alone (short)", encoder.embed_query, short)
 
 
+def _accuracy(pred: np.ndarray, yv: np.ndarray, val: list[dict]) -> str:
+    langs = " ".join(
+        f"{lang} {np.mean([p == t for p, t, r in zip(pred, yv, val, strict=True) if r['lang'] == lang]):.3f}"  # noqa: E501
+        for lang in ("en", "fr", "mix"))
+    return f"{np.mean(pred == yv):.3f} ({langs})"
+
+
 def models() -> None:
+    from scipy.sparse import csr_matrix, hstack
     from sklearn.linear_model import LogisticRegression
+
+    from assistant.language import fold
+    from assistant.safety.classifier import lexical_vectorizer, sparse_features
 
     train = read_rows(training_paths())
     val = read_rows([VALIDATION])
+    texts, v_texts = [r["text"] for r in train], [r["text"] for r in val]
     y = np.asarray([LABELS.index(r["label"]) for r in train])
     yv = np.asarray([LABELS.index(r["label"]) for r in val])
-    print(f"\nencoders: head over embeddings alone, {len(train)} training / {len(val)} "
-          "validation messages")
+    vec = lexical_vectorizer().fit([fold(t) for t in texts])
+    extra, extra_v = sparse_features(texts, vec), sparse_features(v_texts, vec)
+    print(f"\nencoders: logistic regression on {len(train)} training messages, accuracy on "
+          f"{len(val)} validation messages (embeddings alone | with n-grams and rules)")
     for name in ENCODERS:
         enc = get_embeddings(name)
         embed = getattr(enc, "embed_array", None) or enc.embed_documents
         t0 = time.perf_counter()
-        xv = np.asarray(embed([r["text"] for r in val]), dtype=np.float32)
+        xv = np.asarray(embed(v_texts), dtype=np.float32)
         per_msg = (time.perf_counter() - t0) * 1000 / len(val)
-        x = np.asarray(embed([r["text"] for r in train]), dtype=np.float32)
-        pred = LogisticRegression(C=4, class_weight="balanced", max_iter=5000).fit(x, y).predict(xv)
-        by_lang = " ".join(
-            f"{lang} {np.mean([p == t for p, t, r in zip(pred, yv, val, strict=True) if r['lang'] == lang]):.3f}"  # noqa: E501
-            for lang in ("en", "fr", "mix"))
-        print(f"  {name:<32} validation accuracy {np.mean(pred == yv):.3f} ({by_lang}); "
-              f"{per_msg:.1f} ms per message (batched)")
+        x = np.asarray(embed(texts), dtype=np.float32)
+        alone = LogisticRegression(C=4, class_weight="balanced", max_iter=5000).fit(x, y)
+        joint = LogisticRegression(C=8, class_weight="balanced", max_iter=5000).fit(
+            hstack([csr_matrix(x), extra]).tocsr(), y)
+        both = joint.predict(hstack([csr_matrix(xv), extra_v]).tocsr())
+        print(f"  {name:<30} {_accuracy(alone.predict(xv), yv, val)} | "
+              f"{_accuracy(both, yv, val)}; {per_msg:.1f} ms per message (batched)")
 
 
 def main() -> None:

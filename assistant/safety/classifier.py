@@ -49,6 +49,7 @@ _SENTENCE = re.compile(r"(?<=[.!?…;])\s+|\n+|(?<=\S)\s+-\s+(?=\S)")
 # Messages shorter than this many words are scored whole only.
 UNIT_MIN_WORDS = 25
 UNIT_MAX = 64  # units scored per message (a huge paste is scanned in wider windows)
+UNIT_WORDS = 40  # longest unit before widening
 
 
 def lexical_vectorizer(vocabulary: list[str] | None = None, idf: np.ndarray | None = None,
@@ -229,6 +230,9 @@ def units_of(text: str) -> list[str]:
             parts[-1] = f"{parts[-1]} {buf}"
         else:
             parts.append(buf)
+    # A run-on "sentence" (no punctuation) is read in windows of UNIT_WORDS words.
+    parts = [" ".join(words[i:i + UNIT_WORDS]) for p in parts
+             for words in [p.split()] for i in range(0, len(words), UNIT_WORDS)]
     if len(parts) > UNIT_MAX:
         width = -(-len(parts) // UNIT_MAX)
         parts = [" ".join(parts[i:i + width]) for i in range(0, len(parts), width)]

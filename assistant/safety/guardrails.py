@@ -32,7 +32,9 @@ from assistant.safety.rules import (
     DRUG_CORE,
     FACTUAL_QUESTION,
     FOLLOW_UP,
+    NAMED,
     OFF_TOPIC,
+    PERSONAL,
     POLICY,
     SCOPE,
     normalise,
@@ -41,6 +43,9 @@ from assistant.safety.rules import (
 )
 
 KINDS = ("emergency", "refusal", "care", "out_of_scope", "pass")
+# A refusal of a question that asks about the world (no first or second person, no request
+# verb) needs at least this probability.
+IMPERSONAL_REFUSAL = 0.8
 # An emergency rule is overruled only when the classifier reads a plain question or an
 # unrelated message with at least this probability.
 SURE_BENIGN = 0.9
@@ -110,12 +115,21 @@ def _decide(hits: list[tuple[str, str]], verdict: Verdict | None, text: str,
     kinds = {k for k, _ in hits}
     label = verdict.label if verdict else ""
     if "emergency" in kinds and verdict is not None and label not in EMERGENCY and \
+            verdict.units == 1 and \
             verdict.probabilities["pass"] + verdict.probabilities["out_of_scope"] >= SURE_BENIGN:
-        # "my laptop is not responding", "is chest pain a side effect of crack?"
+        # "my laptop is not responding", "is chest pain a side effect of crack?" (short
+        # messages only: in a long one the whole-message reading says nothing of the
+        # sentence the rule fired on)
         hits = [(k, n) for k, n in hits if k != "emergency"]
         kinds.discard("emergency")
     if "emergency" in kinds or label in EMERGENCY:
         return _emergency_decision(hits, verdict, topics)
+    if label == "refusal" and "refusal" not in kinds and not PERSONAL.search(text) and \
+            verdict is not None and verdict.probabilities["refusal"] < IMPERSONAL_REFUSAL:
+        label = max(("care", "pass", "out_of_scope"), key=verdict.probabilities.__getitem__)
+        return Decision(KIND_OF[label], "en", ["a question about the world, not a request; "
+                                               "classifier unsure of refusal",
+                                               *_said(verdict, "refusal")], topics, label)
     if "refusal" in kinds or label == "refusal":
         return Decision("refusal", "en", _first(hits, "refusal") + _said(verdict, "refusal"),
                         topics, "refusal")
@@ -129,8 +143,8 @@ def _decide(hits: list[tuple[str, str]], verdict: Verdict | None, text: str,
         return Decision("care", "en", _first(hits, "care") + _said(verdict, "care"), topics,
                         "care", alternative="pass" if unsure else None)
     if verdict is not None:
-        if label == "out_of_scope" and POLICY.search(text) and \
-                verdict.probabilities["pass"] >= CARE_OR_PASS:
+        if label == "out_of_scope" and NAMED.search(text) and \
+                verdict.probabilities["out_of_scope"] < SURE_BENIGN:
             # A question naming the subject's places or actors is answered (or told the
             # sources don't say) rather than turned away, unless the classifier is sure.
             return Decision("pass", "en", ["classifier unsure; the subject's names present",

@@ -333,6 +333,22 @@ OFF_TOPIC = re.compile(
     r"|louvre|plot of|resume|summar\w*|les miserables|versailles|directions to|wifi|bitcoin"
     r"|how (?:do i |to |can i )?get to|comment aller a|story about|histoire sur)")
 
+# The subject's own places, actors and institutions: a message naming one is about the
+# subject unless it is sure to be something else.
+NAMED = re.compile(
+    r" (?:hidalgo|castex|darmanin|stalingrad|eole|forceval|riquet|villette|chapelle|prefecture"
+    r"|prefet|mildeca|charonnes|dagnaud|cour des comptes|inserm|lariboisiere|gaia|halte|scmr"
+    r"|salles? de (?:shoot|consommation)|consumption rooms?|plan crack|crack plan) ")
+
+# Someone asking for themselves or telling the assistant to do something: first and second
+# person, and the imperatives of a request. A question with none of these asks about the world
+# ("what is the average street price of a rock in Paris?"), which a refusal must be surer of.
+PERSONAL = re.compile(
+    r" (?:i|me|my|mine|myself|we|us|our|you|your|je|j|me|m|moi|mon|ma|mes|on|nous|notre|nos"
+    r"|tu|te|t|toi|ton|ta|tes|vous|votre|vos|give|tell|show|explain|teach|help|write|list"
+    r"|describe|pretend|imagine|act|donne|dis|explique|montre|apprends|ecris|decris|aide"
+    r"|imagine|fais|liste|let s|lets|wanna|gimme|plz|please|stp|svp) ")
+
 # Questions that ask for a count or a date are questions of fact, whatever they are about:
 # "how many reception places are open in the 18th?" is not a request for a place.
 FACTUAL_QUESTION = re.compile(
