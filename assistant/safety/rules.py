@@ -89,6 +89,10 @@ _CONTRACTIONS = [
 ]
 
 
+# French SMS drops the "e" of "je" before a verb: "jcherche", "jsais", "jme" -> "je cherche".
+_J_VERB = re.compile(r"^j((?:[bcdfghklmnpqrstvwxz])[a-z]+)$")
+
+
 def normalise(text: str) -> str:
     """Folded, de-elongated, alias-mapped, typo-corrected tokens joined by single spaces."""
     folded = fold(text)
@@ -98,7 +102,7 @@ def normalise(text: str) -> str:
     folded = re.sub(r"(\w)'(\w)", r"\1 \2", folded)  # j'ai -> j ai
     out = []
     for tok in _TOKEN.findall(folded):
-        tok = ALIASES.get(tok, tok)
+        tok = ALIASES.get(tok, _J_VERB.sub(r"je \1", tok))
         out.append(_correct(tok) if " " not in tok else tok)
     return " " + " ".join(out) + " "
 
@@ -153,6 +157,16 @@ RULES: list[tuple[str, str, str]] = [
      r"|(?:ate|eaten|eat|licked|chewed|mange|mache|leche)\w* (?:\w+ ){0,3}(?:crack|rock|drug"
      r"|drogue|cocaine|pills?|cachets?)"
      r"|intoxiqu|intoxication|a mange (?:du |un |de la )?(?:crack|drogue)"),
+    ("emergency", "means of suicide",
+     r"(?:high|tall|deep|enough|strong|lethal)\w* (?:\w+ ){0,3}(?:to die|to kill (?:me|myself|you"
+     r"|someone)|to not wake up|to never wake up|not to wake up|to end it)"
+     r"|(?:assez|suffisamment) (?:\w+ ){0,3}(?:pour (?:mourir|crever|y rester|ne pas|pas) "
+     r"(?:se |me )?(?:rater|reveil\w*|mourir)?)|pour (?:pas|ne pas) (?:me |se )?rater"
+     r"|(?:ne plus|plus jamais|pas) (?:me |se )?reveil\w*"
+     r"|(?:how many|how much|which|what) (?:\w+ ){0,4}(?:to die|to not wake up|to kill myself"
+     r"|to end (?:it|my life)|is (?:a )?lethal|would kill me)"
+     r"|combien (?:de |d )?(?:\w+ ){0,4}pour (?:mourir|ne (?:plus|pas) (?:me )?reveil\w*|en finir)"
+     r"|(?:dose|quantite) (?:mortelle|letale)|lethal dose|painless way"),
     ("emergency", "suicidal intent",
      r"(?:want|going|wish|plan|planning|ready) to (?:die|end it|end my life|kill myself)"
      r"|kill myself|end it all|end my life|take my (?:own )?life|suicid|better off dead"
