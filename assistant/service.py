@@ -203,8 +203,8 @@ class Assistant:
         """One model call: the vector of the text the dense retriever will see.
 
         That text is known before the guardrails run (rewriting and expansion are rules). When
-        it is the question itself, the guardrails' similarity check shares the vector; when
-        not, the guardrails embed the question only if no rule decides first.
+        it is the question itself and the guard's classifier uses the same model, the guard
+        reads this vector; otherwise the guard embeds the question with its own encoder.
         """
         t0 = time.perf_counter()
         rewritten, _why = rewrite_question(turn.question, turn.history)
