@@ -1,6 +1,6 @@
 """The learned core of the guard: a small linear head over multilingual sentence embeddings.
 
-The head is trained by `python -m assistant train-guard` (assistant/safety/training.py) on
+The head is trained by `python -m assistant train-guard` (assistant/safety/train.py) on
 the labelled messages in assistant/safety/training/ and saved beside this file as
 `guard_head.npz`. Here it is only applied: one matrix product and a softmax per unit.
 
@@ -194,13 +194,6 @@ class Verdict:
     unit_probabilities: dict[str, float] | None = None
     units: int = 1
 
-    @property
-    def distress(self) -> float:
-        """Probability, anywhere in the message, that a person is at risk or in distress."""
-        best = self.unit_probabilities or self.probabilities
-        return max(sum(p.get(k, 0.0) for k in (*EMERGENCY, "care_distress"))
-                   for p in (self.probabilities, best))
-
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "label": self.label,
@@ -245,10 +238,6 @@ class MessageClassifier:
     def __init__(self, encoder: Any, head: Head) -> None:
         self.encoder = encoder
         self.head = head
-
-    @classmethod
-    def load(cls, encoder: Any, path: Path = HEAD_PATH) -> MessageClassifier:
-        return cls(encoder, Head.load(path))
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         if hasattr(self.encoder, "embed_array"):
