@@ -16,8 +16,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, help="port (default: settings.ui.port)")
     args = parser.parse_args(argv)
 
+    from assistant.app.ui import serve
     from assistant.settings import get_settings
-    from assistant.ui import serve
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -21,7 +21,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from assistant.indexing import ingest
+    from assistant.ingest.indexing import ingest
 
     report = ingest(get_settings())
     for line in report.lines():
@@ -60,14 +60,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from assistant.ui import serve
+    from assistant.app.ui import serve
 
     serve(get_settings())
     return 0
 
 
 def _cmd_feedback_export(args: argparse.Namespace) -> int:
-    from assistant.feedback import export_csv
+    from assistant.app.feedback import export_csv
 
     settings = get_settings()
     n = export_csv(settings.paths.data_dir / "feedback.sqlite3", Path(args.out))

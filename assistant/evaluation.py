@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.language import fold
 from assistant.models import Answer
+from assistant.text.language import fold
 
 
 @dataclass

@@ -1,11 +1,63 @@
-"""The data that flows from retrieval to the reply, and the reply's JSON shape."""
+"""The data that flows between the stages: document → chunks → passages → cited answer.
+
+Every type that crosses a stage boundary lives here, so no stage imports another for its types.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+#: the reply kinds of ../shared/eval/README.md
 Kind = Literal["answer", "no_answer", "emergency", "refusal", "care", "out_of_scope"]
+
+
+@dataclass
+class Fix:
+    broken: str
+    repaired: str
+    reason: str
+    count: int
+
+
+@dataclass
+class Document:
+    id: str
+    title: str
+    text: str
+    language: str = "en"
+    published: str = "unknown"
+    source: str = "unknown"
+    provenance: str = ""
+    path: str = ""
+    fixes: list[Fix] = field(default_factory=list)
+
+    @property
+    def content_hash(self) -> str:
+        meta = f"{self.title}\x1f{self.language}\x1f{self.published}\x1f{self.source}"
+        return hashlib.sha256((meta + "\x1e" + self.text).encode("utf-8")).hexdigest()
+
+    def metadata(self) -> dict[str, str]:
+        return {
+            "doc_id": self.id,
+            "title": self.title,
+            "language": self.language,
+            "published": self.published,
+            "source": self.source,
+            "provenance": self.provenance,
+            "path": self.path,
+        }
+
+
+@dataclass
+class Chunk:
+    id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    index: int
 
 
 @dataclass

@@ -20,18 +20,18 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
 from langchain_core.runnables.config import ensure_config, get_callback_manager_for_config
 
-from assistant.answering import SentenceAnswerer
-from assistant.followup import rewrite_question
-from assistant.generation import WrittenAnswerer
-from assistant.grounding import GroundingCheck, corpus_names
-from assistant.indexing import index_state, ingest, read_documents
-from assistant.language import Lang, detect_language
+from assistant.answer.extractive import SentenceAnswerer
+from assistant.answer.grounding import GroundingCheck, corpus_names
+from assistant.answer.written import WrittenAnswerer
+from assistant.ingest.indexing import index_state, ingest, read_documents
 from assistant.models import Answer, Citation, Passage
-from assistant.retrieval import HybridRetriever, Query, make_query
 from assistant.safety.care import CareDirectory
 from assistant.safety.guardrails import Decision, Guardrails
+from assistant.search.followup import rewrite_question
+from assistant.search.retrieval import HybridRetriever, Query, make_query
 from assistant.settings import Settings, get_settings
-from assistant.vectorstore import VectorIndex
+from assistant.store.vectorstore import VectorIndex
+from assistant.text.language import Lang, detect_language
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ class Assistant:
         llm = self.settings.llm
         if llm.backend == "extractive":
             return None
-        from assistant.llm import get_chat_model
+        from assistant.answer.llm import get_chat_model
 
         # Made once: a local model loads here (a failure shows at start, not on the first
         # question) and a server client keeps its connections.

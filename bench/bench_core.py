@@ -25,12 +25,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.corpus import load_corpus  # noqa: E402
 from assistant.evaluation import load_questions  # noqa: E402
-from assistant.indexing import ingest  # noqa: E402
-from assistant.language import fold  # noqa: E402
+from assistant.ingest.corpus import load_corpus  # noqa: E402
+from assistant.ingest.indexing import ingest  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from assistant.vectorstore import embeddings_for  # noqa: E402
+from assistant.store.vectorstore import embeddings_for  # noqa: E402
+from assistant.text.language import fold  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 STAGES = ("embed", "guard", "retrieve", "generate")

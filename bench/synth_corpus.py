@@ -33,13 +33,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.language import fold  # noqa: E402
+from assistant.text.language import fold  # noqa: E402
 
 REAL_CORPUS = ROOT / "corpus"
 DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 
 # Characters per chunk for this generator's paragraphs with 600/120 chunking (measured with
-# assistant.indexing.chunk_document): chunks end on paragraph or sentence boundaries, so they
+# assistant.ingest.indexing.chunk_document): chunks end on paragraph or sentence boundaries, so they
 # advance a little less than the 480 new characters of a full chunk.
 CHARS_PER_CHUNK = 432
 
@@ -1058,7 +1058,7 @@ def _fold_fast(text: str) -> str:
 
 def real_sentences(corpus_dir: Path, min_chars: int = 25) -> list[str]:
     """Folded sentences (and lines) of the real documents: the haystack must not repeat them."""
-    from assistant.corpus import load_corpus
+    from assistant.ingest.corpus import load_corpus
 
     out: set[str] = set()
     for doc in load_corpus(corpus_dir).documents:

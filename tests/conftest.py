@@ -41,7 +41,7 @@ def copy_corpus(dest: Path) -> Path:
 @pytest.fixture(scope="session")
 def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A fresh, fully ingested index of the project's corpus."""
-    from assistant.indexing import ingest
+    from assistant.ingest.indexing import ingest
 
     root = tmp_path_factory.mktemp("real")
     s = make_settings(root, copy_corpus(root / "corpus"))

@@ -48,14 +48,14 @@ def _healthy(base: str) -> bool:
 
 @pytest.fixture(scope="session")
 def openai_server(gguf_path: Path) -> Iterator[str]:
-    """`python -m assistant.llm serve` on a free localhost port; yields its base URL (…/v1)."""
+    """`python -m assistant.answer.llm serve` on a free port; yields its base URL (…/v1)."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     artifacts = PROJECT_ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     log = open(artifacts / "llm-server.log", "wb")  # noqa: SIM115 - closed after the server
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant.llm", "serve", "--model", str(gguf_path),
+        [sys.executable, "-m", "assistant.answer.llm", "serve", "--model", str(gguf_path),
          "--host", "127.0.0.1", "--port", str(port)],
         cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
     )

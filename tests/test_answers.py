@@ -7,8 +7,8 @@ import re
 import pytest
 
 from assistant.evaluation import citations_valid, evaluate, load_questions
-from assistant.indexing import ingest
-from assistant.language import fold
+from assistant.ingest.indexing import ingest
+from assistant.text.language import fold
 from tests.conftest import DEV_QUESTIONS, EXTRA_QUESTIONS, copy_corpus, make_settings
 
 
@@ -150,8 +150,8 @@ def test_the_chain_reports_every_step_to_a_callback_handler(assistant) -> None:
     # callback) each step is a run of its own, and the reply is the same either way.
     from langchain_core.callbacks import BaseCallbackHandler
 
-    from assistant.language import detect_language
     from assistant.service import _Turn
+    from assistant.text.language import detect_language
 
     class Names(BaseCallbackHandler):
         def __init__(self) -> None:

@@ -15,11 +15,17 @@ from typing import Any
 import pytest
 from gradio_client import Client
 
-from assistant.indexing import read_documents
+from assistant.app.ui import (
+    render_banner,
+    render_reply,
+    render_source_card,
+    render_staff,
+    render_user,
+)
+from assistant.ingest.indexing import read_documents
 from assistant.models import Citation
 from assistant.safety.care import CareDirectory
 from assistant.settings import get_settings
-from assistant.ui import render_banner, render_reply, render_source_card, render_staff, render_user
 from tests.conftest_ui import AppServer, app_server  # noqa: F401 - fixture
 
 slow = pytest.mark.slow

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.indexing import ingest
+from assistant.ingest.indexing import ingest
 from assistant.settings import Settings
 from tests.conftest import copy_corpus, make_settings
 from tests.conftest_ui import free_port

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import (
+from assistant.ingest.corpus import (
     FIX_TABLE,
     UnreadableFile,
     clean_text,

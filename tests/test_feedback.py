@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.feedback import COLUMNS, Feedback, FeedbackStore, export_csv
+from assistant.app.feedback import COLUMNS, Feedback, FeedbackStore, export_csv
 
 
 def test_add_and_export_round_trip(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.followup import rewrite_question
+from assistant.search.followup import rewrite_question
 
 
 def history(*questions: str) -> list[dict[str, str]]:

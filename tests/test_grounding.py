@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.generation import renumber
-from assistant.grounding import (
+from assistant.answer.grounding import (
     GroundingCheck,
     Source,
     cited_numbers,
@@ -18,6 +17,7 @@ from assistant.grounding import (
     split_sentences,
     strip_markers,
 )
+from assistant.answer.written import renumber
 
 PLACES = "the eight places of reception for drug addicts already open in the 18th arrondissement"
 RIQUET = "symbolized by the daily grouping of drug addicts on rue Riquet since that time"
@@ -45,7 +45,7 @@ def sources(assistant) -> list[Source]:
 def check(assistant) -> GroundingCheck:
     a = assistant.settings.answer
     names = corpus_names([d["text"] for d in assistant.documents.values()])
-    return GroundingCheck(assistant.embeddings, min_overlap=a.check_min_overlap,
+    return GroundingCheck(assistant.store.embeddings, min_overlap=a.check_min_overlap,
                           min_cosine=a.check_min_cosine, strong_cosine=a.check_strong_cosine,
                           names=names)
 

@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.language import fold
 from assistant.safety.care import CareDirectory
 from assistant.safety.classifier import LABELS, Head, lexical_vectorizer, units_of
 from assistant.safety.guardrails import Guardrails
 from assistant.safety.measure import GuardScore, read_labelled, score
 from assistant.safety.rules import RULE_NAMES, normalise
 from assistant.safety.train import VALIDATION, digest, read_rows, train, training_paths
+from assistant.text.language import fold
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_SPLIT = ROOT / "tests/data/guard_test.jsonl"

@@ -15,11 +15,12 @@ import numpy as np
 import pytest
 
 from assistant.evaluation import load_questions
-from assistant.indexing import ingest
-from assistant.language import detect_language, fold
-from assistant.retrieval import TermMatcher, index_tokens, make_query
+from assistant.ingest.indexing import ingest
+from assistant.search.retrieval import TermMatcher, make_query
 from assistant.service import Assistant
 from assistant.settings import Settings
+from assistant.text.analysis import index_tokens
+from assistant.text.language import detect_language, fold
 from tests.conftest import DEV_QUESTIONS, make_settings
 from tests.test_synth_corpus import synth
 

@@ -6,10 +6,17 @@ import shutil
 
 import pytest
 
-from assistant.corpus import Document, load_corpus
-from assistant.indexing import RUNNING_MARKER, chunk_document, index_state, ingest, read_documents
+from assistant.ingest.corpus import load_corpus
+from assistant.ingest.indexing import (
+    RUNNING_MARKER,
+    chunk_document,
+    index_state,
+    ingest,
+    read_documents,
+)
+from assistant.models import Document
 from assistant.settings import ChunkingSettings, Settings
-from assistant.vectorstore import VectorIndex
+from assistant.store.vectorstore import VectorIndex
 from tests.conftest import CORPUS
 
 

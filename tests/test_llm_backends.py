@@ -16,7 +16,12 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessageChunk
 
-from assistant.llm import LlamaCppChatModel, ModelFileMissingError, get_chat_model, local_server
+from assistant.answer.llm import (
+    LlamaCppChatModel,
+    ModelFileMissingError,
+    get_chat_model,
+    local_server,
+)
 from assistant.settings import PROJECT_ROOT, LLMSettings, Settings
 
 SYSTEM = (
@@ -128,7 +133,8 @@ def test_missing_model_file_says_to_run_make_model(tmp_path: Path) -> None:
 def test_serve_without_the_model_file_exits_with_the_fix(tmp_path: Path) -> None:
     missing = tmp_path / "absent.gguf"
     done = subprocess.run(
-        [sys.executable, "-m", "assistant.llm", "serve", "--model", str(missing), "--port", "0"],
+        [sys.executable, "-m", "assistant.answer.llm", "serve", "--model", str(missing),
+         "--port", "0"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 2

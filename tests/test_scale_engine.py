@@ -12,15 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.answering import SentenceAnswerer
-from assistant.embeddings import get_embeddings
+from assistant.answer.extractive import SentenceAnswerer
 from assistant.evaluation import load_questions
-from assistant.indexing import ingest, read_documents
-from assistant.language import detect_language
-from assistant.retrieval import HybridRetriever, index_tokens, lexical_tokens, make_query
+from assistant.ingest.indexing import ingest, read_documents
+from assistant.search.retrieval import HybridRetriever, make_query
 from assistant.settings import Settings
-from assistant.sidecar import SIDECAR_DIR, load, open_table
-from assistant.vectorstore import CONTENT_KEY, VectorIndex
+from assistant.store.embeddings import get_embeddings
+from assistant.store.sidecar import SIDECAR_DIR, load, open_table
+from assistant.store.vectorstore import CONTENT_KEY, VectorIndex
+from assistant.text.analysis import index_tokens, lexical_tokens
+from assistant.text.language import detect_language
 from tests.conftest import DEV_QUESTIONS, copy_corpus, make_settings
 from tests.test_chroma_server import chroma_server  # noqa: F401 - the fixture
 
@@ -104,10 +105,10 @@ def test_stale_sidecar_is_rebuilt_and_an_unchanged_ingest_leaves_it(scratch: Set
     assert load(folder).text(0) == table.text(0)  # and it was written back
 
     # A table whose BM25 was built by another tokenizer is stale too.
-    assert table.manifest["tokenizer"] == "assistant.retrieval.index_tokens"
+    assert table.manifest["tokenizer"] == "assistant.text.analysis.index_tokens"
     assert "=brings" in table.bm25.vocab_dict and "bring" in table.bm25.vocab_dict
     stems_only = open_table(VectorIndex(scratch), lexical_tokens)
-    assert stems_only.manifest["tokenizer"] == "assistant.retrieval.lexical_tokens"
+    assert stems_only.manifest["tokenizer"] == "assistant.text.analysis.lexical_tokens"
     assert "=brings" not in stems_only.bm25.vocab_dict and "bring" in stems_only.bm25.vocab_dict
 
 
@@ -196,7 +197,7 @@ def test_a_replica_builds_its_sidecar_from_the_chroma_server(
 
 
 def test_onnx_export_is_made_offline_once_and_reused(tmp_path: Path) -> None:
-    from assistant.embeddings import OnnxEmbeddings, resolve_model_path
+    from assistant.store.embeddings import OnnxEmbeddings, resolve_model_path
 
     path = resolve_model_path(MODEL)
     first = OnnxEmbeddings(path, cache_dir=tmp_path)  # HF_HUB_OFFLINE=1: no download possible
@@ -238,7 +239,7 @@ def test_a_rare_word_outranks_its_common_stem(scratch: Settings) -> None:
 def test_fold_takes_a_shortcut_for_ascii_with_the_same_result() -> None:
     import unicodedata
 
-    from assistant.language import fold
+    from assistant.text.language import fold
 
     def by_unicode(t: str) -> str:
         t = t.replace("’", "'").replace("‘", "'").replace("`", "'")
@@ -253,7 +254,7 @@ def test_fold_takes_a_shortcut_for_ascii_with_the_same_result() -> None:
 
 
 def test_top_keeps_the_best_rows_in_score_then_row_order() -> None:
-    from assistant.retrieval import _top
+    from assistant.search.retrieval import _top
 
     scores = np.asarray([0.1, 0.5, 0.0, 0.5, 0.9, 0.5, -0.2], dtype=np.float32)
     rows, best = _top(scores, 3)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import load_corpus
 from assistant.evaluation import load_questions
-from assistant.indexing import chunk_document
-from assistant.language import fold
+from assistant.ingest.corpus import load_corpus
+from assistant.ingest.indexing import chunk_document
 from assistant.settings import PROJECT_ROOT, Settings
+from assistant.text.language import fold
 from tests.conftest import CORPUS, DEV_QUESTIONS
 
 _spec = importlib.util.spec_from_file_location(

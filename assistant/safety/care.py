@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from assistant.language import Lang
+from assistant.text.language import Lang
 
 POINTER_ID = "drogues-info-service"
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.language import fold
 from assistant.safety.rules import RULE_NAMES, normalise, rule_hits
+from assistant.text.language import fold
 
 HEAD_PATH = Path(__file__).resolve().parent / "guard_head.npz"
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.language import Lang, detect_language
 from assistant.safety.care import CareDirectory, CareEntry
 from assistant.safety.classifier import (
     EMERGENCY,
@@ -41,6 +40,7 @@ from assistant.safety.rules import (
     rule_hits,
     topics_of,
 )
+from assistant.text.language import Lang, detect_language
 
 KINDS = ("emergency", "refusal", "care", "out_of_scope", "pass")
 # A refusal of a question that asks about the world (no first or second person, no request
@@ -169,7 +169,7 @@ class Guardrails:
     @classmethod
     def load(cls, care: CareDirectory, head_path: Path = HEAD_PATH) -> Guardrails:
         """The rules plus the trained head, with the encoder it was trained on."""
-        from assistant.embeddings import get_embeddings
+        from assistant.store.embeddings import get_embeddings
 
         head = Head.load(head_path)
         return cls(care, MessageClassifier(get_embeddings(head.meta["encoder"]), head))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.language import fold
+from assistant.text.language import fold
 
 # -- text normalisation ----------------------------------------------------------------------
 

@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from assistant.language import fold
 from assistant.safety.classifier import (
     GROUPS,
     HEAD_PATH,
@@ -40,6 +39,7 @@ from assistant.safety.classifier import (
     units_of,
 )
 from assistant.safety.rules import RULE_NAMES, normalise, rule_hits
+from assistant.text.language import fold
 
 DATA_DIR = Path(__file__).resolve().parent / "training"
 VALIDATION = DATA_DIR / "validation.jsonl"
@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HEAD_PATH)
     parser.add_argument("--c", type=float, default=C, help="inverse regularisation strength")
     args = parser.parse_args(argv)
-    from assistant.embeddings import get_embeddings
+    from assistant.store.embeddings import get_embeddings
 
     report = train(get_embeddings(ENCODER), c=args.c)
     report.head.save(args.out)

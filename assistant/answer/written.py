@@ -18,8 +18,8 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from assistant.answering import Draft, SentenceAnswerer
-from assistant.grounding import (
+from assistant.answer.extractive import Draft, SentenceAnswerer
+from assistant.answer.grounding import (
     MARKERS,
     CheckResult,
     GroundingCheck,
@@ -27,8 +27,8 @@ from assistant.grounding import (
     cited_numbers,
     marker_numbers,
 )
-from assistant.language import Lang
 from assistant.models import Citation
+from assistant.text.language import Lang
 
 log = logging.getLogger(__name__)
 

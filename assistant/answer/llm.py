@@ -3,7 +3,7 @@
 - `local`: the GGUF model run in this process by llama.cpp (xllamacpp), loaded once per process.
 - `openai`: any OpenAI-compatible server (`ChatOpenAI` pointed at `base_url`).
 
-`python -m assistant.llm serve --model PATH --port N` runs the same GGUF as an
+`python -m assistant.answer.llm serve --model PATH --port N` runs the same GGUF as an
 OpenAI-compatible HTTP server in a process of its own (llama.cpp's server: `/v1/chat/completions`,
 `/v1/models`, `/health`).
 """
@@ -297,7 +297,7 @@ def serve(path: Path, host: str, port: int, n_ctx: int, n_threads: int, alias: s
 
 def main(argv: Sequence[str] | None = None) -> int:
     defaults = LLMSettings()
-    parser = argparse.ArgumentParser(prog="python -m assistant.llm")
+    parser = argparse.ArgumentParser(prog="python -m assistant.answer.llm")
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("serve", help="OpenAI-compatible HTTP server over the GGUF model")
     p.add_argument("--model", type=Path, default=defaults.model_path, help="GGUF file")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.language import content_words, detect_language
+from assistant.text.language import content_words, detect_language
 
 History = list[dict[str, str]]
 

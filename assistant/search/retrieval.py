@@ -3,81 +3,31 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
 import simsimd
-import Stemmer
 import yaml
 
-from assistant.language import EN_STOP, FR_STOP, Lang, content_words, fold
 from assistant.models import Passage
 from assistant.settings import RetrievalSettings
-from assistant.sidecar import ChunkTable, open_table
-from assistant.vectorstore import VectorIndex
+from assistant.store.sidecar import ChunkTable, open_table
+from assistant.store.vectorstore import VectorIndex
+from assistant.text.analysis import (
+    SURFACE,
+    index_tokens,
+    lexical_tokens,
+    stemmer,
+    surface_token,
+    with_surfaces,
+    word_stems,
+)
+from assistant.text.language import EN_STOP, FR_STOP, Lang, fold
 
 GLOSSARY_FILE = Path(__file__).parent / "data" / "glossary_fr_en.yaml"
 SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms_en.yaml"
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
-
-
-def lexical_tokens(text: str) -> list[str]:
-    """Folded, stop-worded, stemmed tokens for BM25 and term coverage."""
-    if len(text) > _CACHED_CHARS:
-        return uncached_lexical_tokens(text)
-    return list(_cached_tokens(text))
-
-
-def uncached_lexical_tokens(text: str) -> list[str]:
-    """`lexical_tokens` for bulk work that would only churn the cache."""
-    return _stemmer().stemWords(content_words(text))
-
-
-# Marks a word's own folded form, indexed beside its stem.
-SURFACE = "="
-
-
-def _word_stems(text: str) -> list[tuple[str, str]]:
-    words = content_words(text)
-    return list(zip(words, _stemmer().stemWords(words), strict=True))
-
-
-def surface_token(word: str, stem: str) -> str:
-    """The token that matches `word` itself: the stem when they are the same word."""
-    return stem if word == stem else SURFACE + word
-
-
-def index_tokens(text: str) -> list[str]:
-    """BM25's tokens: each content word's stem and, when it differs, the word itself.
-
-    Stems let "tested" match "testing"; the word itself lets a rare form count for what it
-    is. In a large archive "test" and "testing" may be in thousands of chunks about drug
-    testing while "tested" is in one, and only the word itself says so (Lucene's
-    keyword-repeat filter does the same).
-    """
-    return _with_surfaces(_word_stems(text))
-
-
-def _with_surfaces(pairs: Iterable[tuple[str, str]]) -> list[str]:
-    """Each (word, stem)'s stem, then its surface token when that is another token."""
-    return [t for w, stem in pairs for t in dict.fromkeys((stem, surface_token(w, stem)))]
-
-
-# The answerer tokenizes the same passages and sentences for question after question;
-# whole documents and bulk indexing don't go through the cache (bounded: ~16 MB at most).
-_CACHED_CHARS = 2000
-
-
-@lru_cache(maxsize=4096)
-def _cached_tokens(text: str) -> tuple[str, ...]:
-    return tuple(uncached_lexical_tokens(text))
 
 
 @lru_cache(maxsize=2)
@@ -157,14 +107,14 @@ def make_query(question: str, lang: Lang, settings: RetrievalSettings) -> Query:
             expansion, leftover = expand_query(question)
         syn = synonyms(expansion or question)
     # Words about the sources ("according to the article") match everything equally.
-    pairs = _word_stems(" ".join((question, expansion, *syn)))
-    terms = _with_surfaces(p for p in pairs if p[1] not in _META_STEMS)
+    pairs = word_stems(" ".join((question, expansion, *syn)))
+    terms = with_surfaces(p for p in pairs if p[1] not in _META_STEMS)
     only = settings.french_dense_text == "expansion"
     return Query(question, lang, expansion, leftover, syn, terms, expansion_only=only)
 
 
 class HybridRetriever:
-    """Answers queries from the chunk table (assistant/sidecar.py) and, for large indexes,
+    """Answers queries from the chunk table (assistant/store/sidecar.py) and, for large indexes,
     Chroma's HNSW index; nothing is read from Chroma per query but nearest-neighbour ids."""
 
     def __init__(self, index: VectorIndex, settings: RetrievalSettings,
@@ -408,7 +358,7 @@ def _specific_text(query: Query) -> str:
 def specific_words(query: Query) -> tuple[list[str], list[str]]:
     """The question's content stems, minus words that say nothing in this domain, and the
     surface tokens (`surface_token`) of the words behind them."""
-    pairs = [(w, s) for w, s in _word_stems(_specific_text(query)) if s not in GENERIC_STEMS]
+    pairs = [(w, s) for w, s in word_stems(_specific_text(query)) if s not in GENERIC_STEMS]
     return (list(dict.fromkeys(s for _, s in pairs)),
             list(dict.fromkeys(surface_token(w, s) for w, s in pairs)))
 
@@ -455,8 +405,8 @@ class TermMatcher:
 
 
 _META = "according article articles report reporting reported source sources say said says"
-_META_STEMS = frozenset(_stemmer().stemWords(_META.split()))
+_META_STEMS = frozenset(stemmer().stemWords(_META.split()))
 _GENERIC = "crack cocaine drug drugs paris parisian capital city user users people person"
 GENERIC_STEMS = (
-    frozenset(_stemmer().stemWords(_GENERIC.split())) | _META_STEMS | EN_STOP | FR_STOP
+    frozenset(stemmer().stemWords(_GENERIC.split())) | _META_STEMS | EN_STOP | FR_STOP
 )

@@ -27,7 +27,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from assistant.feedback import Feedback, FeedbackStore, default_db_path  # noqa: E402
+from assistant.app.feedback import Feedback, FeedbackStore, default_db_path  # noqa: E402
 from assistant.models import Answer, Citation, Passage  # noqa: E402
 from assistant.service import Assistant, Done, DraftDelta, Evidence, TextDelta  # noqa: E402
 from assistant.settings import Settings, get_settings  # noqa: E402

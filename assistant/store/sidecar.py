@@ -35,7 +35,7 @@ import bm25s
 import numpy as np
 from filelock import FileLock
 
-from assistant.vectorstore import CONTENT_KEY, FINGERPRINT_KEY, VectorIndex
+from assistant.store.vectorstore import CONTENT_KEY, FINGERPRINT_KEY, VectorIndex
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Index layout under `index_dir`:
   chroma/            Chroma PersistentClient data (persistent mode only)
   documents.json     the cleaned documents every citation slices into
-  sidecar/           chunk table, vectors and BM25 index read at start (assistant/sidecar.py)
+  sidecar/           chunk table, vectors and BM25 index read at start (assistant/store/sidecar.py)
   .ingest-running    present while an ingest writes; a leftover means it was interrupted
 """
 
@@ -21,27 +21,18 @@ from typing import Any
 from filelock import FileLock
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from assistant.corpus import Document, Skipped, load_corpus
-from assistant.retrieval import index_tokens
+from assistant.ingest.corpus import Skipped, load_corpus
+from assistant.models import Chunk, Document
 from assistant.settings import ChunkingSettings, Settings
-from assistant.sidecar import open_table, rebuild
-from assistant.vectorstore import VectorIndex
+from assistant.store.sidecar import open_table, rebuild
+from assistant.store.vectorstore import VectorIndex
+from assistant.text.analysis import index_tokens
 
 # Bump when chunking logic changes in a way the settings don't show: forces a rebuild.
 CHUNKER_VERSION = 1
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "… ", "; ", ": ", ", ", " ", ""]
 DOCUMENTS_FILE = "documents.json"
 RUNNING_MARKER = ".ingest-running"
-
-
-@dataclass
-class Chunk:
-    id: str
-    doc_id: str
-    text: str
-    start: int
-    end: int
-    index: int
 
 
 def chunk_document(doc: Document, chunking: ChunkingSettings) -> list[Chunk]:

@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.language import Lang, fold
 from assistant.models import Citation, Passage
-from assistant.retrieval import GENERIC_STEMS, Query, lexical_tokens
+from assistant.search.retrieval import GENERIC_STEMS, Query
 from assistant.settings import AnswerSettings
+from assistant.text.analysis import lexical_tokens
+from assistant.text.language import Lang, fold
 
 _LEADING_PRONOUN = re.compile(r"(?i)(they|he|she|it|this|that|these|those|its)\b")
 _NUMBER = re.compile(

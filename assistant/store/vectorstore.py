@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import chromadb
 import numpy as np
@@ -16,16 +16,13 @@ from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
-from assistant.embeddings import get_embeddings
+from assistant.models import Chunk, Document
 from assistant.settings import EmbeddingSettings, Settings
-
-if TYPE_CHECKING:
-    from assistant.corpus import Document
-    from assistant.indexing import Chunk
+from assistant.store.embeddings import get_embeddings
 
 FINGERPRINT_KEY = "index_fingerprint"
 # Hash of every stored chunk id, written by ingest once the collection is complete: a
-# process compares it with its local sidecar files (assistant/sidecar.py) without listing ids.
+# process compares it with its local sidecar files (assistant/store/sidecar.py) without listing ids.
 CONTENT_KEY = "content_hash"
 READ_PAGE = 2000  # rows per `get` when reading the whole collection
 

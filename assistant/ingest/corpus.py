@@ -6,7 +6,6 @@ The cleaned body is the text every offset and citation refers to.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import unicodedata
@@ -17,7 +16,8 @@ from pathlib import Path
 import ftfy
 import yaml
 
-from assistant.language import detect_language
+from assistant.models import Document, Fix
+from assistant.text.language import detect_language
 
 SUPPORTED_SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf")
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -53,14 +53,6 @@ _FTFY_CONFIG = ftfy.TextFixerConfig(
 
 
 @dataclass
-class Fix:
-    broken: str
-    repaired: str
-    reason: str
-    count: int
-
-
-@dataclass
 class CleanResult:
     text: str
     fixes: list[Fix] = field(default_factory=list)
@@ -83,35 +75,6 @@ def clean_text(raw: str) -> CleanResult:
     )
     result.text = result.text.strip()
     return result
-
-
-@dataclass
-class Document:
-    id: str
-    title: str
-    text: str
-    language: str = "en"
-    published: str = "unknown"
-    source: str = "unknown"
-    provenance: str = ""
-    path: str = ""
-    fixes: list[Fix] = field(default_factory=list)
-
-    @property
-    def content_hash(self) -> str:
-        meta = f"{self.title}\x1f{self.language}\x1f{self.published}\x1f{self.source}"
-        return hashlib.sha256((meta + "\x1e" + self.text).encode("utf-8")).hexdigest()
-
-    def metadata(self) -> dict[str, str]:
-        return {
-            "doc_id": self.id,
-            "title": self.title,
-            "language": self.language,
-            "published": self.published,
-            "source": self.source,
-            "provenance": self.provenance,
-            "path": self.path,
-        }
 
 
 @dataclass

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.language import Lang, fold
-from assistant.retrieval import GENERIC_STEMS, TermMatcher, expand_query, lexical_tokens
+from assistant.search.retrieval import GENERIC_STEMS, TermMatcher, expand_query
+from assistant.text.analysis import lexical_tokens
+from assistant.text.language import Lang, fold
 
 MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _LEADING_MARKERS = re.compile(r"^(\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")

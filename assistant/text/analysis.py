@@ -1,0 +1,72 @@
+"""Lexical analysis shared by the index and the questions: folded, stop-worded, stemmed
+tokens for BM25 and term coverage.
+
+Ingest tokenises chunks with `index_tokens`; search and the answerers use `lexical_tokens`
+on questions and sentences. Both stages import this module, so neither imports the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+
+import Stemmer
+
+from assistant.text.language import content_words
+
+
+@lru_cache(maxsize=1)
+def stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Folded, stop-worded, stemmed tokens for BM25 and term coverage."""
+    if len(text) > _CACHED_CHARS:
+        return uncached_lexical_tokens(text)
+    return list(_cached_tokens(text))
+
+
+def uncached_lexical_tokens(text: str) -> list[str]:
+    """`lexical_tokens` for bulk work that would only churn the cache."""
+    return stemmer().stemWords(content_words(text))
+
+
+# Marks a word's own folded form, indexed beside its stem.
+SURFACE = "="
+
+
+def word_stems(text: str) -> list[tuple[str, str]]:
+    words = content_words(text)
+    return list(zip(words, stemmer().stemWords(words), strict=True))
+
+
+def surface_token(word: str, stem: str) -> str:
+    """The token that matches `word` itself: the stem when they are the same word."""
+    return stem if word == stem else SURFACE + word
+
+
+def index_tokens(text: str) -> list[str]:
+    """BM25's tokens: each content word's stem and, when it differs, the word itself.
+
+    Stems let "tested" match "testing"; the word itself lets a rare form count for what it
+    is. In a large archive "test" and "testing" may be in thousands of chunks about drug
+    testing while "tested" is in one, and only the word itself says so (Lucene's
+    keyword-repeat filter does the same).
+    """
+    return with_surfaces(word_stems(text))
+
+
+def with_surfaces(pairs: Iterable[tuple[str, str]]) -> list[str]:
+    """Each (word, stem)'s stem, then its surface token when that is another token."""
+    return [t for w, stem in pairs for t in dict.fromkeys((stem, surface_token(w, stem)))]
+
+
+# The answerer tokenizes the same passages and sentences for question after question;
+# whole documents and bulk indexing don't go through the cache (bounded: ~16 MB at most).
+_CACHED_CHARS = 2000
+
+
+@lru_cache(maxsize=4096)
+def _cached_tokens(text: str) -> tuple[str, ...]:
+    return tuple(uncached_lexical_tokens(text))
