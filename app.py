@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, help="port (default: settings.ui.port)")
     args = parser.parse_args(argv)
 
-    from assistant.app.ui import serve
+    from assistant.app.server import serve
     from assistant.settings import get_settings
 
     logging.basicConfig(

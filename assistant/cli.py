@@ -60,7 +60,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from assistant.app.ui import serve
+    from assistant.app.server import serve
 
     serve(get_settings())
     return 0

@@ -187,17 +187,25 @@ class Assistant:
 
     # -- the chain ---------------------------------------------------------------------------
     def _build_chain(self) -> Runnable:
-        """embed | guard | rewrite | retrieve | answer; any step can be swapped (e.g. an LLM)."""
+        """rewrite | embed | guard | retrieve | answer; any step can be swapped (e.g. an LLM)."""
         return _Chain(
+            RunnableLambda(self._rewrite, name="rewrite"),
             RunnableLambda(self._embed, name="embed"),
             RunnableLambda(self._guard, name="guard"),
-            RunnableLambda(self._rewrite, name="rewrite"),
             RunnableLambda(self._retrieve, name="retrieve"),
             RunnableLambda(self._answer, name="answer"),
         )
 
     def _timed(self, turn: _Turn, name: str, t0: float) -> None:
         turn.timings[name] = (time.perf_counter() - t0) * 1000
+
+    def _rewrite(self, turn: _Turn) -> _Turn:
+        """The question made self-contained from the conversation, once, and its query."""
+        rewritten, why = rewrite_question(turn.question, turn.history)
+        turn.rewritten = rewritten
+        turn.trace["rewrite"] = {"question": rewritten, "why": why}
+        turn.query = make_query(rewritten, turn.lang, self.settings.retrieval)
+        return turn
 
     def _embed(self, turn: _Turn) -> _Turn:
         """One model call: the vector of the text the dense retriever will see.
@@ -207,8 +215,7 @@ class Assistant:
         reads this vector; otherwise the guard embeds the question with its own encoder.
         """
         t0 = time.perf_counter()
-        rewritten, _why = rewrite_question(turn.question, turn.history)
-        turn.query = make_query(rewritten, turn.lang, self.settings.retrieval)
+        assert turn.query is not None
         embedded = self.embeddings.embed_query(turn.query.dense_text)
         if turn.query.dense_text == turn.question:
             turn.question_vector = embedded
@@ -228,23 +235,12 @@ class Assistant:
             turn.answer = Answer(turn.decision.kind, turn.lang, text, resources=resources)
         return turn
 
-    def _rewrite(self, turn: _Turn) -> _Turn:
-        if turn.answer is not None:
-            return turn
-        rewritten, why = rewrite_question(turn.question, turn.history)
-        turn.rewritten = rewritten
-        turn.trace["rewrite"] = {"question": rewritten, "why": why}
-        return turn
-
     def _retrieve(self, turn: _Turn) -> _Turn:
         if turn.answer is not None:
             return turn
         t0 = time.perf_counter()
         query = turn.query
-        if query is None or query.original != turn.rewritten or not turn.query_vector:
-            # Not embedded ahead (the embed step was skipped or rewrote differently).
-            query = turn.query = make_query(turn.rewritten, turn.lang, self.settings.retrieval)
-            turn.query_vector = self.retriever.query_vector(query)
+        assert query is not None
         turn.passages = self.retriever.retrieve(query, turn.query_vector)
         turn.trace["query"] = {
             "dense_text": query.dense_text,

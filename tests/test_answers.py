@@ -165,7 +165,7 @@ def test_the_chain_reports_every_step_to_a_callback_handler(assistant) -> None:
     turns = [_Turn(question, detect_language(question), []) for _ in range(2)]
     traced = assistant.chain.invoke(turns[0], config={"callbacks": [handler]})
     plain = assistant.chain.invoke(turns[1])
-    assert handler.started[1:] == ["embed", "guard", "rewrite", "retrieve", "answer"]
+    assert handler.started[1:] == ["rewrite", "embed", "guard", "retrieve", "answer"]
     assert traced.answer.text == plain.answer.text and "judicial police" in plain.answer.text
 
 

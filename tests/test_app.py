@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from gradio_client import Client
 
-from assistant.app.ui import (
+from assistant.app.render import (
     render_banner,
     render_reply,
     render_source_card,
-    render_staff,
     render_user,
 )
+from assistant.app.staff import render_staff
 from assistant.ingest.indexing import read_documents
 from assistant.models import Citation
 from assistant.safety.care import CareDirectory

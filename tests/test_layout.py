@@ -112,8 +112,8 @@ def test_the_checker_sees_a_circle_and_an_upward_import(tmp_path: Path) -> None:
     # The walker itself must be able to fail: a planted upward import is found.
     planted = tmp_path / "x.py"
     planted.write_text("from assistant.service import Assistant\n"
-                       "def f():\n    from assistant.app.ui import serve\n", encoding="utf-8")
-    assert _imports(planted) == {"assistant.service", "assistant.app.ui"}
+                       "def f():\n    from assistant.app.server import serve\n", encoding="utf-8")
+    assert _imports(planted) == {"assistant.service", "assistant.app.server"}
 
 
 def _long_functions(paths: list[Path]) -> list[str]:

@@ -121,7 +121,7 @@ def test_a_server_that_is_down_falls_back_to_quotes(corpus_settings):
 
 
 def test_draft_is_rendered_as_plain_unchecked_text():
-    from assistant.app.ui import render_draft
+    from assistant.app.render import render_draft
 
     html = render_draft("Eight places are open [1] <script>alert(1)</script>", "en")
     assert "<script>" not in html and "&lt;script" in html

@@ -17,7 +17,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.models import Citation, Passage
-from assistant.search.retrieval import GENERIC_STEMS, Query
+from assistant.search.retrieval import GENERIC_STEMS, Query, TermMatcher
 from assistant.settings import AnswerSettings
 from assistant.text.analysis import lexical_tokens
 from assistant.text.language import Lang, fold
@@ -211,6 +211,7 @@ class SentenceAnswerer:
         return [p for p in passages if p.score >= cutoff * top]
 
     def draft(self, query: Query, query_vector: list[float], passages: list[Passage]) -> Draft:
+        """The sentences to quote, or why none is: the gates run from cheapest to dearest."""
         matcher = query.matcher
         st = self.settings
         keys = self.candidates(self.quotable(passages))
@@ -220,20 +221,7 @@ class SentenceAnswerer:
         unknown = [w for t, w in names.items() if t not in self.vocabulary]
         if unknown:
             return Draft([], 0.0, 0.0, False, f"the sources never mention: {', '.join(unknown)}")
-        q = np.asarray(query_vector, dtype=np.float32)
-        scored: list[ScoredSentence] = []
-        for (doc_id, s, e), vec in zip(keys, self._sentence_vectors(keys), strict=True):
-            text = self.documents[doc_id]["text"][s:e]
-            stems = set(lexical_tokens(text))
-            overlap = matcher.share(stems)
-            cosine = float(np.dot(vec, q))
-            title = self.documents[doc_id]["title"]
-            score = 0.6 * cosine + 0.4 * overlap
-            found = frozenset(matcher.found(stems))
-            scored.append(
-                ScoredSentence(doc_id, title, s, e, text, cosine, overlap, score, found)
-            )
-        scored.sort(key=lambda x: -x.score)
+        scored = self._score(keys, np.asarray(query_vector, dtype=np.float32), matcher)
         evidence = {t for p in passages for t in lexical_tokens(p.text)}
         coverage = matcher.share(evidence)
         if _asks_for_number(query.original):
@@ -253,6 +241,33 @@ class SentenceAnswerer:
                 f"(missing: {missing})",
                 scored,
             )
+        chosen = [self.with_context(x) for x in self._choose(scored, best)]
+        why = self._quoted_gap(chosen, passages, names, matcher)
+        if why:
+            return Draft([], coverage, best, False, why, scored)
+        return Draft(_merge(chosen), coverage, best, True, "grounded", scored)
+
+    def _score(self, keys: list[tuple[str, int, int]], q: np.ndarray,
+               matcher: TermMatcher) -> list[ScoredSentence]:
+        """Every candidate sentence scored by meaning and by the question's terms, best first."""
+        scored: list[ScoredSentence] = []
+        for (doc_id, s, e), vec in zip(keys, self._sentence_vectors(keys), strict=True):
+            text = self.documents[doc_id]["text"][s:e]
+            stems = set(lexical_tokens(text))
+            overlap = matcher.share(stems)
+            cosine = float(np.dot(vec, q))
+            title = self.documents[doc_id]["title"]
+            score = 0.6 * cosine + 0.4 * overlap
+            found = frozenset(matcher.found(stems))
+            scored.append(
+                ScoredSentence(doc_id, title, s, e, text, cosine, overlap, score, found)
+            )
+        scored.sort(key=lambda x: -x.score)
+        return scored
+
+    def _choose(self, scored: list[ScoredSentence], best: float) -> list[ScoredSentence]:
+        """The best sentence, then the next ones that add a term the reply does not have."""
+        st = self.settings
         chosen = [scored[0]]
         covered = set(scored[0].found)
         for cand in scored[1:]:
@@ -262,10 +277,15 @@ class SentenceAnswerer:
                 continue  # says nothing the reply doesn't already say
             chosen.append(cand)
             covered |= cand.found
-        chosen = [self.with_context(x) for x in chosen]
-        # The quoted passages themselves must cover the question: among many documents on
-        # the same subject, the top passages together can match every term while the
-        # sentences quoted come from passages about another city or year.
+        return chosen
+
+    def _quoted_gap(self, chosen: list[ScoredSentence], passages: list[Passage],
+                    names: dict[str, str], matcher: TermMatcher) -> str:
+        """Why the passages quoted do not answer the question together ("" when they do).
+
+        Among many documents on the same subject, the top passages together can match every
+        term while the sentences quoted come from passages about another city or year.
+        """
         quoted = [p for p in passages
                   if any(p.doc_id == x.doc_id and p.start < x.end and x.start < p.end
                          for x in chosen)]
@@ -276,25 +296,13 @@ class SentenceAnswerer:
         # passage on Marseille and another on 2023 do not answer "Marseille in 2023".
         if names and not any(all(t in stems for t in names) for stems in per_passage):
             absent = [w for t, w in names.items() if t not in quoted_stems]
-            why = (f"the passages quoted never mention: {', '.join(absent)}" if absent else
-                   f"no passage quoted mentions {', '.join(names.values())} together")
-            return Draft([], coverage, best, False, why, scored)
+            return (f"the passages quoted never mention: {', '.join(absent)}" if absent else
+                    f"no passage quoted mentions {', '.join(names.values())} together")
         quoted_coverage = matcher.share(quoted_stems)
-        if quoted_coverage < st.min_coverage:
-            return Draft(
-                [], coverage, best, False,
-                f"the passages quoted hold only {quoted_coverage:.0%} of the question's specific "
-                f"terms (missing: {', '.join(matcher.missing(quoted_stems))})",
-                scored,
-            )
-        # Source order reads better than score order; merged context may now overlap.
-        chosen.sort(key=lambda x: (x.doc_id, x.start))
-        merged: list[ScoredSentence] = []
-        for x in chosen:
-            if merged and merged[-1].doc_id == x.doc_id and x.start < merged[-1].end:
-                continue
-            merged.append(x)
-        return Draft(merged, coverage, best, True, "grounded", scored)
+        if quoted_coverage < self.settings.min_coverage:
+            return (f"the passages quoted hold only {quoted_coverage:.0%} of the question's "
+                    f"specific terms (missing: {', '.join(matcher.missing(quoted_stems))})")
+        return ""
 
     def with_context(self, x: ScoredSentence) -> ScoredSentence:
         """A short sentence, or one opening on a pronoun, is quoted with the one before it."""
@@ -326,3 +334,13 @@ class SentenceAnswerer:
             citations.append(Citation(n, s.doc_id, s.title, s.text, s.start, s.end, s.score))
             parts.append(f"{s.text} [{n}]")
         return " ".join(parts), citations
+
+
+def _merge(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
+    """Source order reads better than score order; merged context may now overlap."""
+    merged: list[ScoredSentence] = []
+    for x in sorted(chosen, key=lambda x: (x.doc_id, x.start)):
+        if merged and merged[-1].doc_id == x.doc_id and x.start < merged[-1].end:
+            continue
+        merged.append(x)
+    return merged

@@ -1,0 +1,304 @@
+"""What the app does when a person acts: ask, clear, judge a reply, unlock the staff view,
+change language; and the two public API endpoints ("ask", "feedback").
+
+The handlers hold no layout: `layout.py` builds the page and wires these methods to it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from assistant.app.feedback import Feedback, FeedbackStore
+from assistant.app.render import (
+    T,
+    esc_md,
+    render_banner,
+    render_draft,
+    render_emergency_alert,
+    render_reply,
+    render_sources,
+    render_user,
+)
+from assistant.app.staff import render_staff, turn_record
+from assistant.service import Assistant, Done, DraftDelta, Evidence, TextDelta
+
+log = logging.getLogger(__name__)
+
+MAX_HISTORY_MESSAGES = 12  # the follow-up rewriter only needs the last few turns
+
+LIKE, DISLIKE = "Like", "Dislike"
+WRONG_SOURCE, MISSING_INFO = "Wrong source", "Missing information"
+
+
+class RecentReplies:
+    """reply_id -> summary, so API feedback can name a reply by id (bounded, thread-safe)."""
+
+    def __init__(self, size: int = 2000) -> None:
+        self._d: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def put(self, reply_id: str, record: dict[str, Any]) -> None:
+        with self._lock:
+            self._d[reply_id] = record
+            while len(self._d) > self._size:
+                self._d.popitem(last=False)
+
+    def get(self, reply_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._d.get(reply_id)
+
+
+def feedback_from_record(record: dict[str, Any] | None, **kw: Any) -> Feedback:
+    """Feedback on a stored reply; the caller's fields fill in when the reply is not known."""
+    r = record or {}
+    return Feedback(
+        reply_id=r.get("reply_id", kw.pop("reply_id", "")),
+        question=r.get("question", kw.pop("question", "")),
+        rewritten=r.get("rewritten", ""),
+        reply=r.get("text", kw.pop("reply", "")),
+        kind=r.get("kind", ""),
+        lang=r.get("lang", ""),
+        citations=r.get("citations", []),
+        **{k: v for k, v in kw.items() if k not in ("reply_id", "question", "reply")},
+    )
+
+
+def effective_lang(choice: str, detected: str) -> str:
+    return choice if choice in ("en", "fr") else (detected or "en")
+
+
+def _turn_for_index(turns: list[dict[str, Any]], index: Any) -> dict[str, Any] | None:
+    # Chat messages alternate user/assistant, two per turn.
+    i = index[0] if isinstance(index, list | tuple) else index
+    if not isinstance(i, int) or not turns:
+        return None
+    t = i // 2
+    return turns[t] if 0 <= t < len(turns) else None
+
+
+def _session(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", "") or ""
+
+
+class Handlers:
+    """Every event handler, sharing one Assistant, one feedback store and the reply log."""
+
+    def __init__(self, assistant: Assistant, store: FeedbackStore,
+                 password: str | None) -> None:
+        self.assistant = assistant
+        self.store = store
+        self.password = password
+        self.recent = RecentReplies()
+        self.documents = assistant.documents
+
+    # -- chat ----------------------------------------------------------------------------------
+    def respond(
+        self,
+        message: str | None,
+        chat: list[dict[str, Any]] | None,
+        history: list[dict[str, str]] | None,
+        turns: list[dict[str, Any]] | None,
+        staff_ok: bool,
+        lang_choice: str,
+        ui_lang: str,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Chat outputs: (chatbot, box, history, turns, sources, alert, banner, staff, lang)."""
+        message = "" if message is None else str(message)
+        chat, history, turns = list(chat or []), list(history or []), list(turns or [])
+        lang = effective_lang(lang_choice, ui_lang)
+        n = len(turns)
+        chat.append({"role": "user", "content": render_user(message, lang)})
+        chat.append({"role": "assistant", "content": "…"})
+        skip = gr.skip()
+        yield chat, "", skip, skip, skip, skip, skip, skip, skip
+
+        events: list[Any] = []
+        try:
+            for update in self._collect(message, history, events, chat, lang):
+                yield update, skip, skip, skip, skip, skip, skip, skip, skip
+        except Exception:
+            log.exception("the assistant failed on a message of %d characters", len(message))
+            chat[-1]["content"] = esc_md(T[lang]["error"])
+            yield chat, skip, skip, skip, skip, skip, skip, skip, skip
+            return
+        answer = next(e for e in events if isinstance(e, Done)).answer
+        lang = effective_lang(lang_choice, answer.lang)
+        emergency = answer.kind == "emergency"
+        if emergency:
+            # Emergency replies are shown whole, at once, framed, with an alert on top.
+            chat[-1]["content"] = render_reply(answer.text, answer.kind, n, [], lang)
+            yield (chat, skip, skip, skip, skip, render_emergency_alert(self.assistant, lang),
+                   render_banner(self.assistant, lang, emergency=True), skip, skip)
+        else:
+            text = ""
+            for ev in events:
+                if isinstance(ev, TextDelta):
+                    text += ev.text
+                    chat[-1]["content"] = render_reply(text, answer.kind, n, [], lang)
+                    yield chat, skip, skip, skip, skip, skip, skip, skip, skip
+        citations = next((e.citations for e in events if isinstance(e, Evidence)), [])
+        chat[-1]["content"] = render_reply(answer.text, answer.kind, n, citations, lang)
+
+        reply_id = uuid.uuid4().hex
+        record = turn_record(n, message, answer, reply_id)
+        self.recent.put(reply_id, record)
+        turns.append(record)
+        history += [{"role": "user", "content": message},
+                    {"role": "assistant", "content": answer.text}]
+        alert = render_emergency_alert(self.assistant, lang) if emergency else ""
+        yield (chat, skip, history, turns, render_sources(turns, self.documents, lang), alert,
+               render_banner(self.assistant, lang, emergency=emergency),
+               render_staff(record) if staff_ok else skip, answer.lang)
+
+    def _collect(self, message: str, history: list[dict[str, str]], events: list[Any],
+                 chat: list[dict[str, Any]], lang: str) -> Iterator[list[dict[str, Any]]]:
+        """Gather the Assistant's events; yield the chat whenever a model's draft grows.
+
+        The reply's kind (known at Done) decides how the reply is shown, so events are gathered
+        first: an emergency is shown whole and at once, never trickled in. A model's draft is
+        shown as it is written, marked unchecked; the checked reply replaces it, so no
+        unsupported sentence stays on screen.
+        """
+        draft = ""
+        for ev in self.assistant.stream(message, history[-MAX_HISTORY_MESSAGES:]):
+            events.append(ev)
+            if isinstance(ev, DraftDelta):
+                draft += ev.text
+                chat[-1]["content"] = render_draft(draft, lang)
+                yield chat
+
+    def clear(self, lang_choice: str, ui_lang: str) -> tuple[Any, ...]:
+        lang = effective_lang(lang_choice, ui_lang)
+        return ([], "", [], [], render_sources([], self.documents, lang), "",
+                render_banner(self.assistant, lang), None, "")
+
+    # -- feedback ------------------------------------------------------------------------------
+    def on_like(self, turns: list[dict[str, Any]], lang_choice: str, ui_lang: str,
+                data: gr.LikeData, request: gr.Request) -> tuple[Any, Any]:
+        lang = effective_lang(lang_choice, ui_lang)
+        record = _turn_for_index(turns or [], data.index)
+        if record is None:
+            return gr.skip(), gr.skip()
+        liked = data.liked
+        fb = feedback_from_record(
+            record,
+            rating="up" if liked is True or liked == LIKE else
+            "down" if liked is False or liked == DISLIKE else "",
+            wrong_source=liked == WRONG_SOURCE,
+            missing_information=liked == MISSING_INFO,
+            session=_session(request),
+            source="ui",
+        )
+        if fb.is_empty():  # a thumb taken back: nothing to store
+            return gr.skip(), gr.skip()
+        self.store.add(fb)
+        return record["turn"], T[lang]["fb_thanks"].format(n=record["turn"] + 1)
+
+    def send_feedback(self, turns: list[dict[str, Any]], target: int | None, rating: str | None,
+                      flags: list[str] | None, comment: str | None, lang_choice: str,
+                      ui_lang: str, request: gr.Request) -> tuple[Any, ...]:
+        lang = effective_lang(lang_choice, ui_lang)
+        turns = turns or []
+        if not turns:
+            return T[lang]["fb_no_reply"], gr.skip(), gr.skip(), gr.skip()
+        record = turns[target] if isinstance(target, int) and 0 <= target < len(turns) \
+            else turns[-1]
+        flags = flags or []
+        fb = feedback_from_record(
+            record, rating=rating or "", wrong_source="wrong_source" in flags,
+            missing_information="missing_information" in flags, comment=comment or "",
+            session=_session(request), source="ui",
+        )
+        if fb.is_empty():
+            return T[lang]["fb_nothing"], gr.skip(), gr.skip(), gr.skip()
+        self.store.add(fb)
+        return T[lang]["fb_thanks"].format(n=record["turn"] + 1), None, [], ""
+
+    # -- staff ---------------------------------------------------------------------------------
+    def unlock(self, pw: str | None, turns: list[dict[str, Any]]) -> tuple[Any, ...]:
+        password = self.password
+        ok = password is None or hmac.compare_digest(
+            (pw or "").encode("utf-8"), password.encode("utf-8"))
+        if not ok:
+            return False, "Wrong password.", gr.update(visible=False), "", None
+        last = (turns or [None])[-1]
+        note = "Unlocked." if password else "No staff password is set " \
+            "(ASSISTANT_UI__STAFF_PASSWORD): the staff view is open."
+        return True, note, gr.update(visible=True), render_staff(last), \
+            (last or {}).get("trace")
+
+    def refresh_staff(self, staff_ok: bool, turns: list[dict[str, Any]]) -> tuple[Any, Any]:
+        if not staff_ok:
+            return gr.skip(), gr.skip()
+        last = (turns or [None])[-1]
+        return render_staff(last), (last or {}).get("trace")
+
+    # -- language ------------------------------------------------------------------------------
+    def apply_language(self, lang_choice: str, ui_lang: str, turns: list[dict[str, Any]],
+                       emergency: str) -> tuple[Any, ...]:
+        """New text for every labelled component, in `layout.language_outputs` order."""
+        lang = effective_lang(lang_choice, ui_lang)
+        t = T[lang]
+        last_kind = (turns or [{}])[-1].get("kind") if turns else None
+        return (
+            t["title"],
+            render_banner(self.assistant, lang, emergency=last_kind == "emergency"),
+            gr.update(placeholder=t["placeholder"]),
+            gr.update(value=t["ask"]),
+            gr.update(value=t["clear"]),
+            f"**{t['public']}**",
+            f"**{t['journalists']}**",
+            *[gr.update(value=q) for q in t["examples_public"]],
+            *[gr.update(value=q) for q in t["examples_journalists"]],
+            gr.update(label=t["rating"], choices=t["rating_choices"]),
+            gr.update(label=t["flags"], choices=t["flag_choices"]),
+            gr.update(label=t["comment"]),
+            gr.update(value=t["send_feedback"]),
+            render_sources(turns or [], self.documents, lang),
+            render_emergency_alert(self.assistant, lang) if emergency else "",
+            gr.update(label=t["lang"]),
+        )
+
+    # -- API endpoints -------------------------------------------------------------------------
+    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
+        """Ask a question; returns the reply JSON (kind, lang, text, citations, retrieved,
+        resources, timings_ms) plus reply_id (for feedback) and the rewritten question."""
+        hist = [h for h in (history or []) if isinstance(h, dict)][-MAX_HISTORY_MESSAGES:]
+        answer = self.assistant.ask(question if question is not None else "", hist)
+        reply_id = uuid.uuid4().hex
+        record = turn_record(0, question or "", answer, reply_id)
+        self.recent.put(reply_id, record)
+        return {**answer.to_json(), "reply_id": reply_id, "rewritten": record["rewritten"]}
+
+    def feedback(
+        self,
+        reply_id: str = "",
+        rating: str = "",
+        wrong_source: bool = False,
+        missing_information: bool = False,
+        comment: str = "",
+        question: str = "",
+        reply: str = "",
+    ) -> dict[str, Any]:
+        """Store feedback on a reply (reply_id from "ask"); rating is "up", "down" or ""."""
+        try:
+            fb = feedback_from_record(
+                self.recent.get(reply_id or ""), reply_id=reply_id or "",
+                question=question or "", reply=reply or "", rating=rating or "",
+                wrong_source=bool(wrong_source), missing_information=bool(missing_information),
+                comment=comment or "", source="api",
+            )
+        except ValueError as exc:
+            return {"ok": False, "error": str(exc)}
+        if fb.is_empty():
+            return {"ok": False, "error": "give a rating, a flag or a comment"}
+        return {"ok": True, "id": self.store.add(fb), "reply_id": fb.reply_id}
