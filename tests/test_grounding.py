@@ -45,7 +45,7 @@ def sources(assistant) -> list[Source]:
 def check(assistant) -> GroundingCheck:
     a = assistant.settings.answer
     names = corpus_names([d["text"] for d in assistant.documents.values()])
-    return GroundingCheck(assistant.store.embeddings, min_overlap=a.check_min_overlap,
+    return GroundingCheck(assistant.embeddings, min_overlap=a.check_min_overlap,
                           min_cosine=a.check_min_cosine, strong_cosine=a.check_strong_cosine,
                           names=names)
 

@@ -10,54 +10,46 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from langchain_core.embeddings import Embeddings
 
 from assistant.search.retrieval import GENERIC_STEMS, TermMatcher, expand_query
 from assistant.text.analysis import lexical_tokens
 from assistant.text.language import Lang, fold
 
+TABLES_FILE = Path(__file__).with_name("grounding.yaml")
+
+
+def _load_tables(path: Path = TABLES_FILE) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+# Number words, names that aren't, contact, negation and meta wording: data, in grounding.yaml.
+_T = _load_tables()
+
 MARKERS = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _LEADING_MARKERS = re.compile(r"^(\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])[\"”»’)]*\s+|\n+")
 # Contact details come only from the checked care directory, never from the model.
 _CONTACT = re.compile(
-    r"(\+?\d[\d .-]{7,}\d)|(\b\d{2}(?:[ .]\d{2}){4}\b)|(https?://|www\.)|(@\w+\.\w+)"
-    r"|\b(call|appelez|appeler|composez|dial)\b",
+    "|".join(_T["contact"]["patterns"]) + r"|\b(" + "|".join(_T["contact"]["words"]) + r")\b",
     re.IGNORECASE,
 )
 _NAME = re.compile(r"[^\W\d_][\w'’-]*")
 
-_UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90,
-    "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8,
-    "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14,
-    "quinze": 15, "seize": 16, "vingt": 20, "trente": 30, "quarante": 40, "cinquante": 50,
-    "soixante": 60,
-}
-_SCALES = {
-    "dozen": 12, "dozens": 12, "douzaine": 12, "douzaines": 12, "hundred": 100,
-    "hundreds": 100, "cent": 100, "cents": 100, "centaine": 100, "centaines": 100,
-    "thousand": 1000, "thousands": 1000, "mille": 1000, "millier": 1000, "milliers": 1000,
-    "million": 1_000_000, "millions": 1_000_000,
-}
+_UNITS: dict[str, int] = dict(_T["units"])
+_SCALES: dict[str, int] = dict(_T["scales"])
 # Ordinals as written in either language ("18th", "18e", "XXth") name the same number.
-_ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th|e|eme|er|ere)$")
+_ORDINAL = re.compile(r"^(\d+)(" + "|".join(_T["ordinal_suffixes"]) + ")$")
 _ROMAN = re.compile(
     r"^(?=[ivxlc]+(th|e|eme)?$)(c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})(th|e|eme)?$"
 )
 # Capitalised words that are not names: sentence openers and words models capitalise.
-_NOT_NAMES = frozenset(
-    "i the a an in on at of for and but or it its this that these those they there their he she "
-    "his her we our you your le la les l un une des du de en au aux et mais ou il elle ils elles "
-    "ce cette ces selon d'après according yes no oui non however also".split()
-)
+_NOT_NAMES = frozenset(_T["not_names"])
 
 
 def _roman(token: str) -> int | None:
@@ -361,7 +353,7 @@ class GroundingCheck:
 
 
 _NEGATION = re.compile(
-    r"\b(not|no|never|none|nor|neither|cannot|ne|pas|jamais|aucun|aucune|ni)\b|n[’']t\b|\bn[’']",
+    r"\b(" + "|".join(_T["negation"]["words"]) + r")\b|" + "|".join(_T["negation"]["patterns"]),
     re.IGNORECASE,
 )
 
@@ -370,14 +362,8 @@ def _negated(text: str) -> bool:
     return bool(_NEGATION.search(text))
 
 
-_META = re.compile(r"\b(passages?|extraits?|the sources? (says?|states?|mentions?))\b", re.I)
-_META_LEAD = re.compile(
-    r"^(according to (the )?(passages?|sources?)( \[\d+\])?,?|(the )?(passages?|sources?) "
-    r"(\[\d+\] )?(says?|states?|mentions?|indicates?|shows?) that|d'après (les|le) "
-    r"(passages?|extraits?|sources?)( \[\d+\])?,?|(le|les) (passages?|extraits?) "
-    r"(\[\d+\] )?(dit|disent|indique|indiquent|mentionne|mentionnent) que)\s*",
-    re.IGNORECASE,
-)
+_META = re.compile(r"\b(" + "|".join(_T["meta"]) + r")\b", re.I)
+_META_LEAD = re.compile(r"^(" + "|".join(_T["meta_lead"]) + r")\s*", re.IGNORECASE)
 
 
 def _drop_meta_lead(sentence: str) -> str:

@@ -15,68 +15,58 @@ replace it; anything else is appended. Self-contained questions are returned unc
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 from assistant.text.language import content_words, detect_language
 
 History = list[dict[str, str]]
 
-# Openers that make a question lean on the previous one. Longest first: the first match wins.
-_OPENERS = [
-    "and what about", "and how about", "what about", "how about", "and for", "and in", "and at",
-    "and on", "and", "also", "same for", "same question for", "as for",
-    "et qu'en est-il de", "et qu'en est-il du", "et qu'en est-il des", "qu'en est-il de",
-    "qu'en est-il du", "qu'en est-il des", "et pour", "et dans", "et en", "et à", "et au",
-    "et aux", "et", "quid de", "quid du", "même question pour",
-    "pareil pour", "aussi",
-]
+TABLES_FILE = Path(__file__).parent / "data" / "followup.yaml"
+
+
+def _load_tables(path: Path = TABLES_FILE) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _any_of(alternatives: list[str]) -> str:
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+# The word tables are data (data/followup.yaml, each explained there); built once here.
+_T = _load_tables()
+
+_OPENERS: list[str] = list(_T["openers"])
+# Longest first: the first match wins. A straight apostrophe also matches a curly one.
 _OPENER_RE = re.compile(
     r"^\s*(?:"
     + "|".join(re.escape(o).replace("'", "['’]") for o in sorted(_OPENERS, key=len, reverse=True))
     + r")\b[\s,:]*",
     re.IGNORECASE,
 )
-# Openers that carry a preposition the fragment needs ("and in the 19th" -> "in the 19th").
+# Group 1 is the preposition the fragment keeps ("and in the 19th" -> "in the 19th").
 _KEEP_PREP = re.compile(
-    r"^\s*(?:and|et)\s+(in|at|on|for|dans|en|à|au|aux|pour)\b\s*", re.IGNORECASE
-)
-_PREPOSITIONS = {
-    "in", "at", "on", "for", "about", "during", "from", "to", "by", "with", "near",
-    "dans", "en", "pour", "à", "au", "aux", "sur", "chez", "du", "de", "des", "depuis", "vers",
-    "avec", "par", "pendant",
-}
-# Strong anaphora: the question points back at something it doesn't name.
-_PRONOUNS = {
-    "it", "they", "them", "there", "that", "this", "those", "these", "he", "she", "him", "her",
-    "ça", "ca", "cela", "là", "la-bas", "là-bas", "y", "il", "elle", "ils", "elles", "eux", "lui",
-}
-# "is there", "il y a" are existential, not anaphora.
-_EXISTENTIAL = re.compile(
-    r"\b(?:is|are|was|were) there\b|\bthere (?:is|are|was|were)\b|\bil y a\b|\by a-t-il\b",
+    r"^\s*" + _any_of(_T["keep_preposition"]["after"])
+    + r"\s+(" + "|".join(_T["keep_preposition"]["prepositions"]) + r")\b\s*",
     re.IGNORECASE,
 )
+_ALWAYS_FOLLOW_UP: tuple[str, ...] = tuple(_T["always_follow_up"])
+_PREPOSITIONS: set[str] = set(_T["prepositions"])
+_PRONOUNS: set[str] = set(_T["pronouns"])
+_EXISTENTIAL = re.compile("|".join(_T["existential"]), re.IGNORECASE)
 
-_ARRONDISSEMENT = (
-    r"\b(?:[1-9]|1[0-9]|20)(?:st|nd|rd|th|e|er|ème|eme|è)\b(?:\s+arrondissement\b)?"
-    r"|\b(?:[IVX]{1,5})(?:th|e|ème)\b(?:\s+arrondissement\b)?"
-)
-_SLOTS: dict[str, re.Pattern[str]] = {
-    "arrondissement": re.compile(_ARRONDISSEMENT, re.IGNORECASE),
-    "year": re.compile(r"\b(?:19|20)\d{2}\b"),
-    "city": re.compile(
-        r"\b(?:Paris|Marseille|Lyon|Strasbourg|Lille|Bordeaux|Toulouse|Nice|Nantes|"
-        r"Montpellier|Rennes|Saint-Denis|Seine-Saint-Denis|Aubervilliers|Pantin)\b",
-        re.IGNORECASE,
-    ),
-}
 
-# Nouns that make even a short question self-contained ("What is crack?"), folded.
-_TOPIC_NOUNS = {
-    "crack", "cocaine", "drug", "drugs", "drogue", "drogues", "consumption", "consommation",
-    "room", "rooms", "salle", "salles", "site", "sites", "care", "soin", "soins", "help", "aide",
-    "plan", "user", "users", "usager", "usagers", "police", "mayor", "maire", "hidalgo",
-    "overdose", "overdoses", "treatment", "traitement", "addiction", "harm", "risk", "risques",
-    "hcsa", "caarud", "csapa", "inserm", "naloxone", "pipe", "pipes",
-}
+def _slot(spec: dict[str, Any]) -> re.Pattern[str]:
+    """A slot's regex: its patterns, or its names as whole words."""
+    pattern = "|".join(spec["patterns"]) if "patterns" in spec else (
+        r"\b" + _any_of(spec["names"]) + r"\b")
+    return re.compile(pattern, re.IGNORECASE if spec["ignore_case"] else 0)
+
+
+_SLOTS: dict[str, re.Pattern[str]] = {name: _slot(spec) for name, spec in _T["slots"].items()}
+_TOPIC_NOUNS: set[str] = set(_T["topic_nouns"])
 
 _MAX_SHORT_CONTENT = 2  # a question with this few content words can't stand alone
 _MAX_PRONOUN_CONTENT = 3  # with a pronoun, a question this thin leans on the previous turn
@@ -149,7 +139,7 @@ def _elliptical(q: str) -> str:
         return ""
     n_content = len(content_words(q))
     if _OPENER_RE.match(q) and (
-        n_content <= 4 or _KEEP_PREP.match(q) or q.lower().startswith(("what about", "how about"))
+        n_content <= 4 or _KEEP_PREP.match(q) or q.lower().startswith(_ALWAYS_FOLLOW_UP)
     ):
         return "starts like a follow-up"
     if _TOPIC_NOUNS & set(content_words(q)):

@@ -4,9 +4,27 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
 
 Lang = Literal["en", "fr"]
+
+TABLES_FILE = Path(__file__).with_name("language.yaml")
+
+
+def _load_tables(path: Path = TABLES_FILE) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _word_list(key: str) -> frozenset[str]:
+    """A language.yaml list: words separated by spaces or new lines."""
+    return frozenset(_TABLES[key].split())
+
+
+# Stop words, elisions and language markers are data (language.yaml), read once here.
+_TABLES = _load_tables()
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
@@ -35,40 +53,17 @@ def words(text: str) -> list[str]:
     return out
 
 
-_ELISIONS = {"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu"}
+_ELISIONS = _word_list("elisions")
 
-EN_STOP = frozenset(
-    """a about above after again against all also am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers him his how i if in into is it its itself just
-    me more most my no nor not now of off on once only or other our out over own same she should
-    so some such than that the their them then there these they this those through to too under
-    until up very was we were what when where which while who whom why will with would you your
-    yours s t don according tell say says said please know want get got give much many""".split()
-)
-
-FR_STOP = frozenset(
-    """a au aux avec ce ces cette c dans de des du elle elles en et eux il ils je la le les leur
-    leurs lui ma mais me meme mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se
-    ses son sur ta te tes toi ton tu un une vos votre vous y ete etre est sont suis es sommes
-    etes ai as avons avez ont avait etait fait faire comme tout tous toute toutes plus moins tres
-    bien aussi alors donc car si ni quel quelle quels quelles quoi dont ou combien comment
-    pourquoi quand est-ce ca cela ceci celui celle ceux celles deja selon dit dire veux veut
-    peux peut puis""".split()
-)
+EN_STOP = _word_list("en_stop")
+FR_STOP = _word_list("fr_stop")
 
 # Words that mark a language strongly even in one short sentence.
-_FR_MARKERS = frozenset(
-    """je tu nous vous il elle ils elles est sont le la les des du un une et ou dans pour avec
-    sur pas que qui quoi comment combien pourquoi ou quand mon ma mes ton ta ses aide aider
-    besoin veux peux suis j'ai c'est ami amie drogue arrondissement deja ouverts lieux
-    usagers soins bonjour merci salut quel quelle quels quelles""".split()
-)
-_EN_MARKERS = frozenset(
-    """i you he she we they is are was were the a an and or in on for with to of what how why
-    where when who which my your his her their help need want can do does did not this that
-    friend please hello thanks""".split()
-)
+_FR_MARKERS = _word_list("fr_markers")
+_EN_MARKERS = _word_list("en_markers")
+# Elided heads (l', d', j', qu') that mark French; accented letters typical of French.
+_FR_ELIDED = _word_list("fr_elided_markers")
+_FR_ACCENT = re.compile("[" + "".join(_TABLES["fr_accents"].split()) + "]")
 
 
 def detect_language(text: str, default: Lang = "en") -> Lang:
@@ -77,10 +72,10 @@ def detect_language(text: str, default: Lang = "en") -> Lang:
         return default
     folded = fold(text)
     tokens = re.findall(r"[a-z']+", folded)
-    fr = sum(1 for t in tokens if t in _FR_MARKERS or t.split("'")[0] in {"l", "d", "j", "qu"})
+    fr = sum(1 for t in tokens if t in _FR_MARKERS or t.split("'")[0] in _FR_ELIDED)
     en = sum(1 for t in tokens if t in _EN_MARKERS)
     # Accented letters typical of French tip the balance.
-    fr += 0.5 * len(re.findall(r"[éèêàùçôîâû]", text.lower()))
+    fr += 0.5 * len(_FR_ACCENT.findall(text.lower()))
     if fr == en:
         return default
     return "fr" if fr > en else "en"
