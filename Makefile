@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install index run test lint bench bench-llm browser model clean-index train-guard
+.PHONY: install index run test lint bench bench-llm browser model clean-index train-guard lock audit
 
 # torch first, from its CPU wheel: otherwise sentence-transformers pulls a multi-GB CUDA build.
 $(STAMP): pyproject.toml
@@ -57,3 +57,13 @@ bench-llm: install model
 
 clean-index:
 	rm -rf index/chroma index/documents.json index/.ingest-running index/sidecar
+
+# The exact versions this project was tested with (commit the file after an upgrade).
+lock: install
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^paris-crack-assistant' > requirements.lock
+
+# Known vulnerabilities in requirements.lock; says NOT CHECKED when it cannot reach the
+# advisory database (these machines reach only the package registries).
+audit: install
+	PYTHON=$(BIN)/python bash scripts/audit.sh
+

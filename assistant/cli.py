@@ -21,9 +21,17 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from assistant.ingest.indexing import ingest
+    from assistant.ingest.indexing import ingest, storage_problem
+    from assistant.store.vectorstore import is_storage_error
 
-    report = ingest(get_settings())
+    try:
+        report = ingest(get_settings())
+    except Exception as exc:  # a full disk or a permission: one line, the last index kept
+        if not is_storage_error(exc):
+            raise
+        print(f"error: {storage_problem(exc)}; the last good index is kept. Free space or "
+              "fix permissions, then run ingest again.", file=sys.stderr)
+        return 1
     for line in report.lines():
         print(line)
     return 0

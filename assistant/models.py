@@ -32,6 +32,8 @@ class Document:
     provenance: str = ""
     path: str = ""
     fixes: list[Fix] = field(default_factory=list)
+    # What in the text speaks to the reader (contact details, instructions): listed at ingest.
+    flags: list[str] = field(default_factory=list)
 
     @property
     def content_hash(self) -> str:

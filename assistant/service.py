@@ -23,13 +23,13 @@ from langchain_core.runnables.config import ensure_config, get_callback_manager_
 from assistant.answer.extractive import SentenceAnswerer
 from assistant.answer.grounding import GroundingCheck, corpus_names
 from assistant.answer.written import WrittenAnswerer
-from assistant.ingest.indexing import index_state, ingest, read_documents
+from assistant.ingest.indexing import index_state, ingest_before_serving, read_documents
 from assistant.models import Answer, Citation, Passage
 from assistant.safety.care import CareDirectory
 from assistant.safety.guardrails import Decision, Guardrails
 from assistant.search.followup import rewrite_question
 from assistant.search.retrieval import HybridRetriever, Query, make_query
-from assistant.settings import Settings, get_settings
+from assistant.settings import LimitSettings, Settings, get_settings
 from assistant.store.vectorstore import VectorIndex
 from assistant.text.language import Lang, detect_language
 
@@ -139,15 +139,20 @@ class Assistant:
     def __init__(self, settings: Settings | None = None, *, build_index: bool = True) -> None:
         self.settings = settings or get_settings()
         state = index_state(self.settings.paths.index_dir)
+        snapshot = None
         if state != "ready" and build_index:
             # A missing index is built; an interrupted ingest is repaired before serving.
             log.warning("index is %s: running ingest", state)
-            ingest(self.settings)
+            snapshot = ingest_before_serving(self.settings)
+            if snapshot:
+                log.error("%s; serving the last good index", snapshot)
         elif state == "interrupted":
             raise RuntimeError(
                 "the index was left half-written by an interrupted ingest; run ingest"
             )
-        self.index = VectorIndex(self.settings)
+        # A read-only index, or one a failed ingest left half-written, is served from the
+        # sidecar snapshot alone, never from the half-written collection.
+        self.index = VectorIndex(self.settings, allow_read_only=True, snapshot=snapshot)
         self.embeddings = self.index.embeddings
         self.documents = read_documents(self.settings.paths.index_dir)
         self.retriever = HybridRetriever(self.index, self.settings.retrieval)
@@ -280,8 +285,9 @@ class Assistant:
                 # Unsure between care and a question the documents answer: the answer, with
                 # the care entries as resources.
                 turn.trace["guard"]["resolved"] = "answered: the documents answer strongly"
-            elif strong:  # care first; then what the corpus says
-                kind, text = "care", f"{care_text}\n\n{text}"
+            elif strong:  # care first; then what the corpus says, minus any contacts it gives
+                quoted, citations = self.answerer.write(draft, turn.lang, care=True)
+                kind, text = "care", f"{care_text}\n\n{quoted}".strip()
             else:
                 kind, text, citations = "care", care_text, []
         text = f"{text}\n\n{self.care.pointer_line(turn.lang)}"
@@ -312,21 +318,27 @@ class Assistant:
     ) -> Answer:
         """The reply to one message; `on_token` receives a language model's unchecked draft."""
         t0 = time.perf_counter()
-        history = history or []
-        text = normalise_message(question)
+        history = clean_history(history, self.settings.limits)
+        text = normalise_message(question if isinstance(question, str) else None)
         lang = detect_language(text or "", default=_history_lang(history))
-        limit = self.settings.ui.max_message_chars
-        turn = _Turn(text[: limit * 10], lang, history, on_token=on_token)
+        limits = self.settings.limits
+        turn = _Turn(text, lang, history, on_token=on_token)
         if not text:
-            kind = "unreadable" if question and question.strip() else "empty"
+            typed = isinstance(question, str) and question.strip()
+            kind = "unreadable" if typed or not isinstance(question, str | None) else "empty"
             answer = Answer("out_of_scope", lang, INPUT_TEXT[kind][lang])
-        elif len(text) > limit:
-            # An emergency is never lost in a long message; anything else asks for less.
-            turn = self._guard(turn)
-            if turn.decision and turn.decision.kind == "emergency":
-                answer = turn.answer
+        elif len(text) > limits.message_chars:
+            # An emergency anywhere in a long message is found; anything else asks for less.
+            t1 = time.perf_counter()
+            decision = self.guardrails.scan(text, lang=lang, window=limits.message_chars,
+                                            classify_chars=limits.message_scan_chars)
+            turn.trace["guard"] = decision.to_json()
+            self._timed(turn, "guard", t1)
+            if decision.kind == "emergency":
+                reply, resources = self.guardrails.reply(decision)
+                answer = Answer("emergency", lang, reply, resources=resources)
             else:
-                msg = INPUT_TEXT["too_long"][lang].format(n=len(text), limit=limit)
+                msg = INPUT_TEXT["too_long"][lang].format(n=len(text), limit=limits.message_chars)
                 answer = Answer("out_of_scope", lang, msg)
         else:
             turn = self.chain.invoke(turn)
@@ -391,6 +403,25 @@ class _Chain(RunnableSequence):
         for step in self.steps:
             input = step.func(input)  # type: ignore[attr-defined]
         return input
+
+
+def clean_history(history: Any, limits: LimitSettings) -> History:
+    """The conversation as the chain may read it: well-formed turns only, the last few, each
+    cut to size and all within a total (newest kept first); anything else is dropped."""
+    if not isinstance(history, list | tuple):
+        return []
+    turns: History = []
+    budget = limits.history_total_chars
+    for item in reversed(list(history)[-limits.history_messages:]):
+        if not isinstance(item, dict) or item.get("role") not in ("user", "assistant"):
+            continue
+        content = item.get("content")
+        if not isinstance(content, str) or budget <= 0:
+            continue
+        content = content[:min(limits.history_message_chars, budget)]
+        budget -= len(content)
+        turns.append({"role": item["role"], "content": content})
+    return turns[::-1]
 
 
 def _history_lang(history: History) -> Lang:

@@ -117,7 +117,33 @@ class UISettings(BaseModel):
     concurrency_limit: int = 2  # one worker per core
     max_queue: int = 64
     staff_password: str | None = None
-    max_message_chars: int = 2000
+
+
+class LimitSettings(BaseModel):
+    """Every bound on what comes in, in one table (README "Security and privacy")."""
+
+    # A question longer than this is asked to be shorter; the guard still reads all of it
+    # in windows (the classifier up to `message_scan_chars`, the rules to the end), so an
+    # emergency anywhere in it is found.
+    message_chars: int = 2000
+    message_scan_chars: int = 20_000
+    # The conversation a question carries: the last messages only, each cut to a size, and a
+    # total; follow-ups need the last turns, not whole pasted documents.
+    history_messages: int = 12
+    history_message_chars: int = 2000
+    history_total_chars: int = 8000
+    # Feedback: a comment's size; feedback names a reply this server gave.
+    feedback_comment_chars: int = 2000
+    # Any HTTP request body (the app's API, uploads): larger ones get 413 before parsing.
+    request_body_bytes: int = 512 * 1024
+    # Per client (address + session), per minute: questions, feedback, staff password tries.
+    ask_per_minute: int = 60
+    feedback_per_minute: int = 20
+    unlock_per_minute: int = 5
+    # Documents: larger files are refused; a line longer than this is not prose (a dump, a
+    # minified page) and the file is refused with the reason.
+    document_bytes: int = 20 * 1024 * 1024
+    document_line_chars: int = 100_000
 
 
 def _openai_api_key() -> SecretStr | None:
@@ -155,6 +181,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     ui: UISettings = UISettings()
+    limits: LimitSettings = LimitSettings()
     llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @classmethod

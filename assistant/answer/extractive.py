@@ -20,6 +20,7 @@ from assistant.models import Citation, Passage
 from assistant.search.retrieval import GENERIC_STEMS, Query, TermMatcher
 from assistant.settings import AnswerSettings
 from assistant.text.analysis import lexical_tokens
+from assistant.text.contact import voice
 from assistant.text.language import Lang, fold
 
 _LEADING_PRONOUN = re.compile(r"(?i)(they|he|she|it|this|that|these|those|its)\b")
@@ -111,6 +112,9 @@ class Draft:
 TEXT = {
     "en": {
         "lead": "From the sources:",
+        # After a quoted sentence that gives contacts or instructions: whose words they are.
+        "source_words": "(these are the words of “{title}”, not advice from this service; "
+        "checked contacts are below)",
         "no_answer": "The sources I have don't cover this, so I can't answer it without guessing.",
         "covers": "They cover:",
         "more": "; and {n:,} more documents",
@@ -118,6 +122,8 @@ TEXT = {
     },
     "fr": {
         "lead": "D'après les sources (citées dans leur langue d'origine) :",
+        "source_words": "(ce sont les mots de « {title} », pas un conseil de ce service ; "
+        "les contacts vérifiés sont ci-dessous)",
         "no_answer": (
             "Les sources dont je dispose ne traitent pas de cette question ; "
             "je ne peux donc pas y répondre sans inventer."
@@ -318,7 +324,14 @@ class SentenceAnswerer:
             return x  # never reach back across a paragraph
         return replace(x, start=prev_start, text=text[prev_start : x.end])
 
-    def write(self, draft: Draft, lang: Lang) -> tuple[str, list[Citation]]:
+    def write(self, draft: Draft, lang: Lang, *,
+              care: bool = False) -> tuple[str, list[Citation]]:
+        """The reply: the chosen sentences quoted with [n] markers, or why there is none.
+
+        A quoted sentence that gives contact details or instructions is the source's voice,
+        never the assistant's: it is marked as the source's words, and a care reply (where
+        only the checked directory gives contacts) leaves it out.
+        """
         t = TEXT[lang]
         if not draft.grounded:
             shown = [d["title"] for d in islice(self.documents.values(), MAX_TITLES)]
@@ -328,11 +341,18 @@ class SentenceAnswerer:
             if not titles:
                 return t["empty_index"], []
             return f"{t['no_answer']} {t['covers']} {titles}.", []
-        citations = []
+        citations: list[Citation] = []
         parts = [t["lead"]]
-        for n, s in enumerate(draft.sentences, 1):
+        for s in draft.sentences:
+            speaks = bool(voice(s.text))
+            if speaks and care:
+                continue
+            n = len(citations) + 1
             citations.append(Citation(n, s.doc_id, s.title, s.text, s.start, s.end, s.score))
-            parts.append(f"{s.text} [{n}]")
+            mark = f" {t['source_words'].format(title=s.title)}" if speaks else ""
+            parts.append(f"{s.text} [{n}]{mark}")
+        if not citations:
+            return "", []
         return " ".join(parts), citations
 
 

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import sqlite3
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+
+log = logging.getLogger(__name__)
 
 DB_NAME = "feedback.sqlite3"
 RATINGS = ("up", "down", "")
@@ -83,18 +87,50 @@ def default_db_path(data_dir: Path) -> Path:
     return Path(data_dir) / DB_NAME
 
 
+class FeedbackUnavailable(RuntimeError):
+    """The feedback database cannot be written (read-only or full disk, no permission)."""
+
+
+_MAX_PENDING = 1000  # feedback kept in memory while the database cannot be written
+
+
 class FeedbackStore:
-    """Append-only feedback table; safe to share between threads and processes."""
+    """Append-only feedback table; safe to share between threads and processes.
+
+    When the database cannot be written, the app keeps answering: `add` raises
+    FeedbackUnavailable (the UI says so), the row waits in memory (bounded) and is written with
+    the next row that can be.
+    """
 
     def __init__(self, db_path: Path | str, *, timeout_s: float = 30.0) -> None:
         self.db_path = Path(db_path)
         self.timeout_s = timeout_s
         self._init_lock = threading.Lock()
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            # WAL lets readers (the export) run while the app writes.
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
+        self._ready = False
+        self.pending: deque[Feedback] = deque(maxlen=_MAX_PENDING)
+        self.problem = ""
+        try:
+            self._init_db()
+        except (OSError, sqlite3.Error) as exc:
+            self._unavailable(exc)
+
+    def _init_db(self) -> None:
+        with self._init_lock:
+            if self._ready:
+                return
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as conn:
+                # WAL lets readers (the export) run while the app writes.
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(_SCHEMA)
+            self._ready = True
+            self.problem = ""
+
+    def _unavailable(self, exc: BaseException) -> None:
+        if not self.problem:  # said once, not on every click; never with the feedback's text
+            log.error("feedback database %s cannot be written (%s: %s); feedback is kept in "
+                      "memory until it can", self.db_path, type(exc).__name__, exc)
+        self.problem = f"{type(exc).__name__}: {exc}"
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -107,7 +143,25 @@ class FeedbackStore:
             conn.close()
 
     def add(self, item: Feedback) -> int:
-        """Store one feedback row; returns its id. Retries while another writer holds the lock."""
+        """Store one feedback row (and any waiting since a failure); returns its id.
+
+        Raises FeedbackUnavailable when the database cannot be written; the row is kept.
+        """
+        try:
+            self._init_db()
+            while self.pending:
+                self._insert(self.pending[0])
+                self.pending.popleft()
+            return self._insert(item)
+        except (OSError, sqlite3.Error) as exc:
+            if isinstance(exc, sqlite3.OperationalError) and _contention(exc):
+                raise  # the database is there and busy past every retry: not a storage fault
+            self.pending.append(item)
+            self._unavailable(exc)
+            raise FeedbackUnavailable(self.problem) from None
+
+    def _insert(self, item: Feedback) -> int:
+        """One row; retries while another writer holds the lock."""
         row = asdict(item)
         row["wrong_source"] = int(bool(row["wrong_source"]))
         row["missing_information"] = int(bool(row["missing_information"]))
@@ -133,7 +187,7 @@ class FeedbackStore:
                     return int(cur.lastrowid or 0)
             except sqlite3.OperationalError as exc:
                 # busy_timeout covers most contention; this covers lock errors it doesn't.
-                if "locked" not in str(exc) and "busy" not in str(exc):
+                if not _contention(exc):
                     raise
                 if time.monotonic() > deadline:
                     raise
@@ -146,6 +200,21 @@ class FeedbackStore:
 
     def rows(self) -> list[dict[str, Any]]:
         return _read_rows(self.db_path)
+
+
+def _contention(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+# A cell a spreadsheet would run as a formula ("=HYPERLINK(…)", "+1", "@SUM"): written with a
+# leading apostrophe, as OWASP advises, so it shows as the text it is.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _read_rows(db_path: Path) -> list[dict[str, Any]]:
@@ -171,7 +240,7 @@ def export_csv(db_path: Path | str, out: Path | str | IO[str]) -> int:
     def write(fh: IO[str]) -> None:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
 
     if isinstance(out, str | Path) and str(out) == "-":
         write(sys.stdout)

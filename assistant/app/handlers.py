@@ -16,7 +16,8 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.app.feedback import Feedback, FeedbackStore
+from assistant.app.feedback import Feedback, FeedbackStore, FeedbackUnavailable
+from assistant.app.limits import Lane, RateLimiter, client_key
 from assistant.app.render import (
     T,
     esc_md,
@@ -31,8 +32,6 @@ from assistant.app.staff import render_staff, turn_record
 from assistant.service import Assistant, Done, DraftDelta, Evidence, TextDelta
 
 log = logging.getLogger(__name__)
-
-MAX_HISTORY_MESSAGES = 12  # the follow-up rewriter only needs the last few turns
 
 LIKE, DISLIKE = "Like", "Dislike"
 WRONG_SOURCE, MISSING_INFO = "Wrong source", "Missing information"
@@ -99,6 +98,25 @@ class Handlers:
         self.password = password
         self.recent = RecentReplies()
         self.documents = assistant.documents
+        limits = assistant.settings.limits
+        self.limits = limits
+        self.ask_rate = RateLimiter(limits.ask_per_minute)
+        self.feedback_rate = RateLimiter(limits.feedback_per_minute)
+        self.unlock_rate = RateLimiter(limits.unlock_per_minute)
+        self.lane = Lane(assistant.settings.ui.concurrency_limit)
+
+    def _password_ok(self, given: str | None, request: gr.Request | None) -> bool:
+        """The staff password, with tries counted per client (a wrong one counts)."""
+        if self.password is None:
+            return True
+        if not self.unlock_rate.allow(client_key(request)):
+            return False
+        return hmac.compare_digest((given or "").encode("utf-8"), self.password.encode("utf-8"))
+
+    def _is_emergency(self, message: str) -> bool:
+        # The guard alone (a few ms): an emergency never waits for a slot or a rate limit.
+        return self.assistant.guardrails.check(message[: self.limits.message_chars]).kind \
+            == "emergency"
 
     # -- chat ----------------------------------------------------------------------------------
     def respond(
@@ -110,6 +128,7 @@ class Handlers:
         staff_ok: bool,
         lang_choice: str,
         ui_lang: str,
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio fills it in
     ) -> Iterator[tuple[Any, ...]]:
         """Chat outputs: (chatbot, box, history, turns, sources, alert, banner, staff, lang)."""
         message = "" if message is None else str(message)
@@ -120,6 +139,10 @@ class Handlers:
         chat.append({"role": "assistant", "content": "…"})
         skip = gr.skip()
         yield chat, "", skip, skip, skip, skip, skip, skip, skip
+        if not self.ask_rate.allow(client_key(request)) and not self._is_emergency(message):
+            chat[-1]["content"] = esc_md(T[lang]["too_fast"])
+            yield chat, skip, skip, skip, skip, skip, skip, skip, skip
+            return
 
         events: list[Any] = []
         try:
@@ -169,7 +192,7 @@ class Handlers:
         unsupported sentence stays on screen.
         """
         draft = ""
-        for ev in self.assistant.stream(message, history[-MAX_HISTORY_MESSAGES:]):
+        for ev in self.assistant.stream(message, history):
             events.append(ev)
             if isinstance(ev, DraftDelta):
                 draft += ev.text
@@ -200,8 +223,19 @@ class Handlers:
         )
         if fb.is_empty():  # a thumb taken back: nothing to store
             return gr.skip(), gr.skip()
-        self.store.add(fb)
-        return record["turn"], T[lang]["fb_thanks"].format(n=record["turn"] + 1)
+        problem = self._store(fb, request, lang)
+        return record["turn"], problem or T[lang]["fb_thanks"].format(n=record["turn"] + 1)
+
+    def _store(self, fb: Feedback, request: gr.Request | None, lang: str) -> str:
+        """Save one piece of feedback; the message to show when it could not be saved."""
+        if not self.feedback_rate.allow(client_key(request)):
+            return T[lang]["too_fast"]
+        fb.comment = fb.comment[: self.limits.feedback_comment_chars]
+        try:
+            self.store.add(fb)
+        except FeedbackUnavailable:
+            return T[lang]["fb_unsaved"]
+        return ""
 
     def send_feedback(self, turns: list[dict[str, Any]], target: int | None, rating: str | None,
                       flags: list[str] | None, comment: str | None, lang_choice: str,
@@ -220,18 +254,19 @@ class Handlers:
         )
         if fb.is_empty():
             return T[lang]["fb_nothing"], gr.skip(), gr.skip(), gr.skip()
-        self.store.add(fb)
+        problem = self._store(fb, request, lang)
+        if problem:
+            return problem, gr.skip(), gr.skip(), gr.skip()
         return T[lang]["fb_thanks"].format(n=record["turn"] + 1), None, [], ""
 
     # -- staff ---------------------------------------------------------------------------------
-    def unlock(self, pw: str | None, turns: list[dict[str, Any]]) -> tuple[Any, ...]:
-        password = self.password
-        ok = password is None or hmac.compare_digest(
-            (pw or "").encode("utf-8"), password.encode("utf-8"))
-        if not ok:
-            return False, "Wrong password.", gr.update(visible=False), "", None
+    def unlock(self, pw: str | None, turns: list[dict[str, Any]],
+               request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+        if not self._password_ok(pw, request):
+            return False, "Wrong password (tries are limited per minute).", \
+                gr.update(visible=False), "", None
         last = (turns or [None])[-1]
-        note = "Unlocked." if password else "No staff password is set " \
+        note = "Unlocked." if self.password else "No staff password is set " \
             "(ASSISTANT_UI__STAFF_PASSWORD): the staff view is open."
         return True, note, gr.update(visible=True), render_staff(last), \
             (last or {}).get("trace")
@@ -269,15 +304,35 @@ class Handlers:
         )
 
     # -- API endpoints -------------------------------------------------------------------------
-    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    def ask(self, question: str, history: list[dict[str, str]] | None = None,
+            staff_password: str = "", request: gr.Request = None,  # type: ignore[assignment]
+            ) -> dict[str, Any]:
         """Ask a question; returns the reply JSON (kind, lang, text, citations, retrieved,
-        resources, timings_ms) plus reply_id (for feedback) and the rewritten question."""
-        hist = [h for h in (history or []) if isinstance(h, dict)][-MAX_HISTORY_MESSAGES:]
-        answer = self.assistant.ask(question if question is not None else "", hist)
+        resources, timings_ms) and reply_id (for feedback). With the staff password, also the
+        rewritten question and the trace."""
+        question = question if isinstance(question, str) else ""
+        emergency = self._is_emergency(question)
+        if not emergency and not self.ask_rate.allow(client_key(request)):
+            return {"kind": "out_of_scope", "lang": "en", "text": T["en"]["too_fast"],
+                    "citations": [], "retrieved": [], "resources": [], "timings_ms": {},
+                    "error": "rate_limited"}
+        if emergency:  # its own lane: never behind the questions waiting for a slot
+            answer = self.assistant.ask(question, history)
+        else:
+            try:
+                with self.lane:
+                    answer = self.assistant.ask(question, history)
+            except TimeoutError:
+                return {"kind": "out_of_scope", "lang": "en", "text": T["en"]["busy"],
+                        "citations": [], "retrieved": [], "resources": [], "timings_ms": {},
+                        "error": "busy"}
         reply_id = uuid.uuid4().hex
-        record = turn_record(0, question or "", answer, reply_id)
+        record = turn_record(0, question, answer, reply_id)
         self.recent.put(reply_id, record)
-        return {**answer.to_json(), "reply_id": reply_id, "rewritten": record["rewritten"]}
+        out = {**answer.to_json(), "reply_id": reply_id}
+        if staff_password and self.password and self._password_ok(staff_password, request):
+            out |= {"rewritten": record["rewritten"], "trace": record["trace"]}
+        return out
 
     def feedback(
         self,
@@ -286,19 +341,28 @@ class Handlers:
         wrong_source: bool = False,
         missing_information: bool = False,
         comment: str = "",
-        question: str = "",
-        reply: str = "",
+        request: gr.Request = None,  # type: ignore[assignment]
     ) -> dict[str, Any]:
-        """Store feedback on a reply (reply_id from "ask"); rating is "up", "down" or ""."""
+        """Store feedback on a reply this server gave (reply_id from "ask"); rating is "up",
+        "down" or ""."""
+        record = self.recent.get(reply_id) if isinstance(reply_id, str) else None
+        if record is None:
+            return {"ok": False, "error": "unknown reply_id: feedback is about a reply this "
+                    "server gave (the reply_id that /ask returned)"}
         try:
             fb = feedback_from_record(
-                self.recent.get(reply_id or ""), reply_id=reply_id or "",
-                question=question or "", reply=reply or "", rating=rating or "",
-                wrong_source=bool(wrong_source), missing_information=bool(missing_information),
-                comment=comment or "", source="api",
+                record, rating=rating or "", wrong_source=bool(wrong_source),
+                missing_information=bool(missing_information),
+                comment=str(comment or ""), source="api",
             )
         except ValueError as exc:
             return {"ok": False, "error": str(exc)}
         if fb.is_empty():
             return {"ok": False, "error": "give a rating, a flag or a comment"}
-        return {"ok": True, "id": self.store.add(fb), "reply_id": fb.reply_id}
+        if not self.feedback_rate.allow(client_key(request)):
+            return {"ok": False, "error": "rate_limited"}
+        fb.comment = fb.comment[: self.limits.feedback_comment_chars]
+        try:
+            return {"ok": True, "id": self.store.add(fb), "reply_id": fb.reply_id}
+        except FeedbackUnavailable as exc:
+            return {"ok": False, "error": f"feedback could not be saved: {exc}"}

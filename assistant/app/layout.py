@@ -61,8 +61,9 @@ def build_app(
                 _staff_tab(ui, password)
         _wire_chat(ui, h, settings.ui.concurrency_limit)
         _wire_controls(ui, h)
-        gr.api(h.ask, api_name="ask", concurrency_id="assistant",
-               concurrency_limit=settings.ui.concurrency_limit)
+        # Not queued: the handler's own lane holds questions to the workers' number, and an
+        # emergency is answered at once, ahead of every question waiting.
+        gr.api(h.ask, api_name="ask", queue=False)
         gr.api(h.feedback, api_name="feedback", concurrency_id="feedback", concurrency_limit=4)
     return demo
 

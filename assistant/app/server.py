@@ -7,7 +7,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from starlette.middleware import Middleware
+
 from assistant.app.layout import build_app, gr
+from assistant.app.limits import BodyLimit
 from assistant.service import Assistant
 from assistant.settings import Settings, get_settings
 
@@ -32,6 +35,9 @@ def launch(demo: gr.Blocks, settings: Settings, **kwargs: Any) -> Any:
         theme=gr.themes.Soft(),
         show_error=False,
         footer_links=["api"],
+        max_file_size=settings.limits.request_body_bytes,
+        app_kwargs={"middleware": [Middleware(BodyLimit,
+                                              max_bytes=settings.limits.request_body_bytes)]},
         **kwargs,
     )
 

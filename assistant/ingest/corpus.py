@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import stat
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,10 +18,12 @@ import ftfy
 import yaml
 
 from assistant.models import Document, Fix
+from assistant.text.contact import voice
 from assistant.text.language import detect_language
 
 SUPPORTED_SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf")
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = 20 * 1024 * 1024  # defaults; ingest passes settings.limits
+MAX_LINE_CHARS = 100_000
 
 # Breakage that ftfy cannot undo because the copy we received also had spaces inserted or
 # bytes replaced by "??". Each entry is an exact string, replaced only where it occurs.
@@ -69,12 +72,28 @@ def clean_text(raw: str) -> CleanResult:
         if n:
             result.text = result.text.replace(broken, repaired)
             result.fixes.append(Fix(broken, repaired, reason, n))
+    _neutralise_markers(result)
     # Control characters other than newline and tab are never content.
     result.text = "".join(
         ch for ch in result.text if ch in "\n\t" or unicodedata.category(ch) != "Cc"
     )
     result.text = result.text.strip()
     return result
+
+
+# "[3]" in a document would read as the reply's own citation marker once quoted: the brackets
+# become full-width ones, the text stays readable and every offset stays where it was.
+_MARKER = re.compile(r"\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
+
+
+def _neutralise_markers(result: CleanResult) -> None:
+    found = _MARKER.findall(result.text)
+    if not found:
+        return
+    result.text = _MARKER.sub(lambda m: f"\uff3b{m.group(1)}\uff3d", result.text)
+    example = f"[{found[0]}]"
+    result.fixes.append(Fix(example, f"\uff3b{found[0]}\uff3d",
+                            "bracketed numbers would read as citation markers", len(found)))
 
 
 @dataclass
@@ -177,14 +196,15 @@ def _first_line_title(text: str) -> str:
     return "Untitled"
 
 
-def read_document(path: Path) -> Document:
+def read_document(path: Path, *, max_bytes: int = MAX_FILE_BYTES,
+                  max_line: int = MAX_LINE_CHARS) -> Document:
     """Read one file into a cleaned Document, or raise UnreadableFile."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnreadableFile(f"unsupported file type '{suffix or path.name}'")
     size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise UnreadableFile(f"file too large ({size} bytes, limit {MAX_FILE_BYTES})")
+    if size > max_bytes:
+        raise UnreadableFile(f"file too large ({size:,} bytes, limit {max_bytes:,})")
     data = path.read_bytes()
     meta: dict = {}
     title: str | None = None
@@ -200,6 +220,12 @@ def read_document(path: Path) -> Document:
     cleaned = clean_text(body)
     if not cleaned.text:
         raise UnreadableFile("no text after cleaning")
+    longest = max(len(line) for line in cleaned.text.split("\n"))
+    if longest > max_line:
+        # A dump or a minified page, not prose: it would become thousands of chunks that
+        # crowd every search.
+        raise UnreadableFile(f"a line of {longest:,} characters (limit {max_line:,}): "
+                             "not prose; split it into paragraphs")
     doc_id = slugify(str(meta.get("id") or path.stem))
     return Document(
         id=doc_id,
@@ -211,33 +237,68 @@ def read_document(path: Path) -> Document:
         provenance=str(meta.get("provenance") or f"added to the corpus as {path.name}"),
         path=path.name,
         fixes=cleaned.fixes,
+        flags=voice(cleaned.text).describe(),
     )
 
 
 def iter_corpus_files(corpus_dir: Path) -> Iterable[Path]:
+    """Every entry of the corpus folder a maintainer may have meant as a document."""
     for path in sorted(corpus_dir.iterdir()):
-        if path.is_file() and not path.name.startswith(".") and path.name != "README.md":
+        if not path.name.startswith(".") and path.name != "README.md":
             yield path
 
 
-def load_corpus(corpus_dir: Path) -> LoadReport:
-    """Read every file; unreadable ones are reported with a reason, the rest still load."""
+def refusal(path: Path, corpus_dir: Path) -> str | None:
+    """Why an entry of the corpus folder is not read at all, or None for a regular file.
+
+    Only regular files inside the folder are read: a link out of it (to /etc/passwd, say)
+    would publish what it points to, and a FIFO or device would block the ingest.
+    """
+    try:
+        if path.is_symlink():
+            target = path.resolve(strict=True)
+            if not target.is_relative_to(corpus_dir.resolve()):
+                return "a link to a file outside the corpus folder: refused"
+        mode = path.stat().st_mode
+    except (OSError, RuntimeError) as exc:
+        return f"cannot read: {getattr(exc, 'strerror', None) or exc}"
+    if stat.S_ISDIR(mode):
+        return "a folder: documents go directly in the corpus folder"
+    if not stat.S_ISREG(mode):
+        kind = "FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device"
+        return f"not a regular file ({kind}): refused"
+    return None
+
+
+def load_corpus(corpus_dir: Path, *, indexed: dict[str, str] | None = None,
+                max_bytes: int = MAX_FILE_BYTES, max_line: int = MAX_LINE_CHARS) -> LoadReport:
+    """Read every file; unreadable ones are reported with a reason, the rest still load.
+
+    `indexed` maps the ids already in the index to their file names: when a new file claims
+    an id that an indexed file holds, the indexed one stays and the newcomer is reported,
+    whatever the file names' order.
+    """
     report = LoadReport()
-    seen: dict[str, str] = {}
+    by_id: dict[str, Document] = {}
     for path in iter_corpus_files(corpus_dir):
+        why = refusal(path, corpus_dir)
         try:
-            doc = read_document(path)
+            if why:
+                raise UnreadableFile(why)
+            doc = read_document(path, max_bytes=max_bytes, max_line=max_line)
         except UnreadableFile as exc:
             report.skipped.append(Skipped(path.name, str(exc)))
             continue
         except OSError as exc:
             report.skipped.append(Skipped(path.name, f"cannot read file: {exc.strerror}"))
             continue
-        if doc.id in seen:
-            report.skipped.append(
-                Skipped(path.name, f"duplicate document id '{doc.id}' (also in {seen[doc.id]})")
-            )
+        held = by_id.get(doc.id)
+        if held is None:
+            by_id[doc.id] = doc
             continue
-        seen[doc.id] = path.name
-        report.documents.append(doc)
+        keep, drop = (doc, held) if (indexed or {}).get(doc.id) == doc.path else (held, doc)
+        by_id[doc.id] = keep
+        report.skipped.append(Skipped(drop.path, f"duplicate document id '{doc.id}' (kept "
+                                      f"{keep.path}, the one already indexed or read first)"))
+    report.documents = list(by_id.values())
     return report

@@ -9,9 +9,12 @@ Index layout under `index_dir`:
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +28,7 @@ from assistant.ingest.corpus import Skipped, load_corpus
 from assistant.models import Chunk, Document
 from assistant.settings import ChunkingSettings, Settings
 from assistant.store.sidecar import open_table, rebuild
-from assistant.store.vectorstore import VectorIndex
+from assistant.store.vectorstore import VectorIndex, is_storage_error
 from assistant.text.analysis import index_tokens
 
 # Bump when chunking logic changes in a way the settings don't show: forces a rebuild.
@@ -82,6 +85,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     fixes: dict[str, list[str]] = field(default_factory=dict)
+    flagged: dict[str, list[str]] = field(default_factory=dict)  # text that speaks to readers
     rebuilt: bool = False
     repaired: bool = False
     seconds: float = 0.0
@@ -100,6 +104,9 @@ class IngestReport:
         for doc_id, fixes in self.fixes.items():
             for fix in fixes:
                 out.append(f"cleaned {doc_id}: {fix}")
+        for doc_id, flags in self.flagged.items():
+            for flag in flags:
+                out.append(f"FLAGGED {doc_id}: {flag} (never presented as the assistant's advice)")
         for doc_id in self.embedded:
             out.append(f"embedded {doc_id}")
         for doc_id in self.removed:
@@ -171,12 +178,17 @@ def ingest(
     index_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(index_dir / ".ingest.lock")):
         report = IngestReport(repaired=(index_dir / RUNNING_MARKER).exists())
-        loaded = load_corpus(settings.paths.corpus_dir)
+        limits = settings.limits
+        indexed = {k: v.get("path", "") for k, v in read_documents(index_dir).items()}
+        loaded = load_corpus(settings.paths.corpus_dir, indexed=indexed,
+                             max_bytes=limits.document_bytes, max_line=limits.document_line_chars)
         report.skipped = loaded.skipped
         docs = {d.id: d for d in loaded.documents}
         for d in loaded.documents:
             if d.fixes:
                 report.fixes[d.id] = [f"{f.broken!r} -> {f.repaired!r} x{f.count}" for f in d.fixes]
+            if d.flags:
+                report.flagged[d.id] = d.flags
 
         (index_dir / RUNNING_MARKER).write_text(str(os.getpid()))
         index = VectorIndex(settings)
@@ -221,10 +233,67 @@ def ingest(
             index.set_content_hash(table.manifest["content_hash"])
         _write_json_atomic(
             index_dir / DOCUMENTS_FILE,
-            {doc_id: {**doc.metadata(), "hash": doc.content_hash, "text": doc.text}
+            {doc_id: {**doc.metadata(), "hash": doc.content_hash, "flags": doc.flags,
+                      "text": doc.text}
              for doc_id, doc in docs.items()},
         )
         (index_dir / RUNNING_MARKER).unlink()
         report.documents = len(docs)
         report.seconds = time.perf_counter() - t0
         return report
+
+
+FAILED_MARKER = ".ingest-failed"
+MIN_FREE_BYTES = 64 * 1024 * 1024  # under this, an ingest at start would only fill the disk
+
+
+def corpus_signature(corpus_dir: Path) -> str:
+    """Names, sizes and times of the corpus files: whether the corpus changed since."""
+    parts = []
+    for path in sorted(corpus_dir.iterdir()) if corpus_dir.is_dir() else []:
+        try:
+            st = path.lstat()
+        except OSError:
+            continue
+        parts.append(f"{path.name}\x1f{st.st_size}\x1f{st.st_mtime_ns}")
+    return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
+
+
+def ingest_before_serving(settings: Settings) -> str | None:
+    """Build or repair the index before serving; on a storage fault, say why and return it.
+
+    The caller then serves the last good snapshot (the sidecar and documents.json that the
+    failed run never replaced). A failure is remembered with the corpus it failed on, so a
+    restart with the same corpus does not run the same failing ingest again.
+    """
+    index_dir = settings.paths.index_dir
+    marker = index_dir / FAILED_MARKER
+    signature = corpus_signature(settings.paths.corpus_dir)
+    try:
+        failed = json.loads(marker.read_text(encoding="utf-8")) if marker.exists() else None
+    except (OSError, ValueError):
+        failed = None
+    if failed and failed.get("corpus") == signature:
+        return f"{failed.get('reason')} (an earlier ingest; run `python -m assistant ingest`)"
+    try:
+        free = shutil.disk_usage(index_dir if index_dir.exists() else index_dir.parent).free
+        if free < MIN_FREE_BYTES:
+            raise OSError(errno.ENOSPC, f"only {free // 1024} KiB free", str(index_dir))
+        ingest(settings)
+    except Exception as exc:
+        if not is_storage_error(exc):
+            raise
+        reason = storage_problem(exc)
+        # A full disk may not hold the note either: the free-space check covers that case.
+        with contextlib.suppress(OSError):
+            _write_json_atomic(marker, {"reason": reason, "corpus": signature})
+        return reason
+    marker.unlink(missing_ok=True)
+    return None
+
+
+def storage_problem(exc: BaseException) -> str:
+    """One line for a storage fault: what, and where."""
+    filename = getattr(exc, "filename", None)
+    where = f" ({filename})" if filename else ""
+    return f"ingest failed: {getattr(exc, 'strerror', None) or exc}{where}"

@@ -210,6 +210,30 @@ class Guardrails:
         decision.rules = [f"{kind}: {name}" for kind, name in hits]
         return decision
 
+    def scan(self, message: str, *, lang: str | None = None, window: int = 2000,
+             classify_chars: int = 200_000) -> Decision:
+        """A long message read whole, in overlapping windows: the first emergency wins.
+
+        The classifier reads the first `classify_chars`; past them the rules alone read on,
+        so an emergency at the very end of a huge paste is still found.
+        """
+        step = max(1, window - 200)  # windows overlap, so no sentence is cut in two
+        last: Decision | None = None
+        for start in range(0, len(message), step):
+            piece = message[start:start + window]
+            if start < classify_chars:
+                decision = self.check(piece, lang=lang)
+            else:
+                decision = _decide(self._decisive(rule_hits(normalise(piece))), None, piece, [])
+                decision.lang = "fr" if (lang or detect_language(piece)) == "fr" else "en"
+            if decision.kind == "emergency":
+                decision.reasons.append(f"found in characters {start}-{start + len(piece)}")
+                return decision
+            last = last or decision
+            if start + window >= len(message):
+                break
+        return last or self.check(message[:window], lang=lang)
+
     def _continuation(self, decision: Decision, text: str,
                       history: list[dict] | None) -> Decision:
         """A short message after an in-scope question continues it: "and for my brother?"

@@ -129,7 +129,9 @@ class HybridRetriever:
         # bounds it (the embedding model has just evicted the vectors from the cache). Its
         # cosines differ from full precision by under 1e-3.
         self._half: np.ndarray | None = None
-        if 0 < len(self.table) <= settings.exact_search_max:
+        # A read-only index has no Chroma to ask: every size is scanned.
+        if len(self.table) > 0 and (len(self.table) <= settings.exact_search_max
+                                    or index.read_only):
             self._half = np.ascontiguousarray(self.table.vectors, dtype=np.float16)
         self._synonym_vectors: dict[str, np.ndarray] = {}
         if settings.query_expansion and settings.synonym_weight:

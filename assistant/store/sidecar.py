@@ -120,8 +120,30 @@ def build(rows: Iterable[dict[str, Any]], fingerprint: dict[str, Any] | None,
     return ChunkTable(ids, docs, spans, offsets, b"".join(encoded), vectors, bm25, manifest)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Delete the temporary folders of writers that died before swapping theirs in."""
+    removed = []
+    for tmp in folder.parent.glob(f".{folder.name}-*.tmp"):
+        pid = tmp.name[len(folder.name) + 2: -len(".tmp")]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+    return removed
+
+
 def save(table: ChunkTable, folder: Path) -> None:
     """Write into a new folder, then swap it in; the manifest is written last."""
+    remove_leftovers(folder)
     tmp = folder.with_name(f".{folder.name}-{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -209,9 +231,26 @@ def rebuild(index: VectorIndex, tokenize: Tokenizer) -> ChunkTable:
         return _rebuild(index, tokenize)
 
 
+def _read_only_table(index: VectorIndex, folder: Path, tokenize: Tokenizer) -> ChunkTable:
+    """The sidecar as it is, when Chroma cannot be opened: it must be for this model and
+    tokenizer (nothing can be rebuilt on a read-only disk)."""
+    table = load(folder)
+    model = ((table.manifest.get("fingerprint") or {}).get("embedding_model")
+             if table is not None else None)
+    if (table is None or model != index.settings.embedding.model
+            or table.manifest.get("tokenizer") != tokenizer_name(tokenize)):
+        raise RuntimeError(f"the index at {index.settings.paths.index_dir} is read-only "
+                           f"({index.read_only}) and its sidecar is missing or was built for "
+                           "other settings: make it writable, or ingest into a writable copy")
+    return table
+
+
 def open_table(index: VectorIndex, tokenize: Tokenizer) -> ChunkTable:
     """The sidecar if fresh, else rebuilt from Chroma (one process at a time)."""
     folder = index.settings.paths.index_dir / SIDECAR_DIR
+    if index.read_only:
+        return _read_only_table(index, folder, tokenize)
+    remove_leftovers(folder)
     expected = {**expected_state(index), "tokenizer": tokenizer_name(tokenize)}
     table = load(folder)
     if is_fresh(table, expected):

@@ -6,7 +6,9 @@ with no embedding function and every vector comes from our own model.
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +21,8 @@ from langchain_core.embeddings import Embeddings
 from assistant.models import Chunk, Document
 from assistant.settings import EmbeddingSettings, Settings
 from assistant.store.embeddings import get_embeddings
+
+log = logging.getLogger(__name__)
 
 FINGERPRINT_KEY = "index_fingerprint"
 # Hash of every stored chunk id, written by ingest once the collection is complete: a
@@ -37,6 +41,25 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
+_READ_ONLY_WORDS = ("readonly", "read-only", "read only", "permission denied")
+_FULL_WORDS = ("disk is full", "no space left", "disk full", "database or disk is full")
+
+
+def _is_read_only_error(exc: BaseException) -> bool:
+    """A storage that refuses writes (read-only file system or database, no permission)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return True
+    return any(w in str(exc).lower() for w in _READ_ONLY_WORDS)
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    """A fault of the disk under the index (full, read-only, no permission), whichever layer
+    (Python, SQLite inside Chroma) reports it."""
+    if isinstance(exc, OSError):
+        return True
+    return _is_read_only_error(exc) or any(w in str(exc).lower() for w in _FULL_WORDS)
+
+
 def embeddings_for(e: EmbeddingSettings) -> Embeddings:
     return get_embeddings(e.model, e.device, e.batch_size, e.backend, e.cache_dir, e.threads)
 
@@ -52,11 +75,26 @@ def embed_array(embeddings: Embeddings, texts: list[str]) -> np.ndarray:
 class VectorIndex:
     """One collection of chunk vectors, with its fingerprint in the collection metadata."""
 
-    def __init__(self, settings: Settings, client: chromadb.ClientAPI | None = None) -> None:
+    def __init__(self, settings: Settings, client: chromadb.ClientAPI | None = None, *,
+                 allow_read_only: bool = False, snapshot: str | None = None) -> None:
         self.settings = settings
-        self.client = client or make_client(settings)
         self.embeddings = embeddings_for(settings.embedding)
-        self.store = self._open()
+        # Why Chroma is not used, when the index is served read-only from its sidecar: a
+        # read-only disk or mount (Chroma writes when it opens), or `snapshot`, the reason
+        # the collection cannot be trusted (an ingest failed half-way).
+        self.read_only: str | None = snapshot
+        if snapshot:
+            self.client, self.store = None, None  # type: ignore[assignment]
+            return
+        try:
+            self.client = client or make_client(settings)
+            self.store = self._open()
+        except Exception as exc:
+            if not (allow_read_only and _is_read_only_error(exc)):
+                raise
+            self.read_only = f"{type(exc).__name__}: {exc}"
+            log.warning("index at %s is read-only: serving from its sidecar alone",
+                        settings.paths.index_dir)
 
     def _open(self, fingerprint: dict[str, Any] | None = None) -> Chroma:
         metadata = {"purpose": "paris-crack-assistant passages"}
