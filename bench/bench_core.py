@@ -7,6 +7,8 @@ extractive answer). Both on fresh temporary indexes. Then, unless --no-startup, 
 from `python -m assistant serve` starting to its first answer over HTTP.
 
     .venv/bin/python bench/bench_core.py [--repeat 10] [--backend torch|onnx|onnx-int8]
+
+`compare()` measures and returns the figures without printing (bench/run.py uses it).
 """
 
 from __future__ import annotations
@@ -18,36 +20,55 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import numpy as np
+from common import DEV, ROOT, Timer, evidence_hit, p50_p95, ratio_table, timed_ms, warm_up
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from assistant.evaluation import Question, load_questions
+from assistant.ingest.corpus import load_corpus
+from assistant.ingest.indexing import ingest
+from assistant.settings import Settings
+from assistant.store.vectorstore import embeddings_for
 
-from assistant.evaluation import load_questions  # noqa: E402
-from assistant.ingest.corpus import load_corpus  # noqa: E402
-from assistant.ingest.indexing import ingest  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from assistant.store.vectorstore import embeddings_for  # noqa: E402
-from assistant.text.language import fold  # noqa: E402
-
-DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 STAGES = ("embed", "guard", "retrieve", "generate")
+# The figures whose ours / baseline ratio is reported.
+RATIO_KEYS = ("ingest_s", "p50", "p95")
 
 
-def pct(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else float("nan")
+@dataclass(frozen=True)
+class Comparison:
+    """One ours-vs-baseline run.
+
+    `ours` and `baseline` both hold ingest_s, chunks, p50 and p95 (warm latency, ms) and hit
+    (evidence hit rate of the dev `answer` questions: ours in its top 5, the baseline in its
+    top 4); `ours` also startup_s, sidecar_kb and `<stage>_p50` / `<stage>_p95` for STAGES.
+    `ratios` is ours / baseline for RATIO_KEYS. `serve_s` is None unless asked for.
+    """
+
+    ours: dict[str, float]
+    baseline: dict[str, float]
+    ratios: dict[str, float]
+    backend: str
+    model_load_s: float
+    questions: int
+    repeat: int
+    serve_s: float | None = None
+
+    @property
+    def timed_asks(self) -> int:
+        return self.questions * self.repeat
 
 
-def settings(backend: str | None) -> Settings:
+def _settings(backend: str | None) -> Settings:
     s = Settings()
     if backend:
         s.embedding.backend = backend  # type: ignore[assignment]
     return s
 
 
-def build_baseline(tmp: Path, backend: str | None):
+def _build_baseline(tmp: Path, backend: str | None) -> tuple[Any, float, int]:
     """LangChain's Chroma over default splitting; returns (store, ingest seconds, chunks)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -55,69 +76,89 @@ def build_baseline(tmp: Path, backend: str | None):
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    s = settings(backend)
+    s = _settings(backend)
     emb = embeddings_for(s.embedding)
-    t0 = time.perf_counter()
-    corpus = load_corpus(s.paths.corpus_dir).documents
-    docs = [Document(d.text, metadata={"doc_id": d.id}) for d in corpus]
-    chunks = RecursiveCharacterTextSplitter(chunk_size=600, chunk_overlap=120).split_documents(docs)
-    client = chromadb.PersistentClient(
-        str(tmp / "baseline"), ChromaSettings(anonymized_telemetry=False)
-    )
-    store = Chroma(collection_name="baseline", embedding_function=emb, client=client)
-    store.add_documents(chunks)
-    return store, time.perf_counter() - t0, len(chunks)
+    with Timer() as t:
+        corpus = load_corpus(s.paths.corpus_dir).documents
+        docs = [Document(d.text, metadata={"doc_id": d.id}) for d in corpus]
+        chunks = RecursiveCharacterTextSplitter(chunk_size=600, chunk_overlap=120
+                                                ).split_documents(docs)
+        client = chromadb.PersistentClient(
+            str(tmp / "baseline"), ChromaSettings(anonymized_telemetry=False)
+        )
+        store = Chroma(collection_name="baseline", embedding_function=emb, client=client)
+        store.add_documents(chunks)
+    return store, t.s, len(chunks)
 
 
-def build_ours(tmp: Path, backend: str | None):
+def _build_ours(tmp: Path, backend: str | None) -> tuple[Any, float, int, float, Settings]:
     """Our ingest and Assistant; returns (assistant, ingest s, chunks, start-up s, settings)."""
     from assistant.service import Assistant
 
-    s = settings(backend)
+    s = _settings(backend)
     s.paths.index_dir = tmp / "ours"
-    t0 = time.perf_counter()
-    report = ingest(s)
-    ingest_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    assistant = Assistant(s, build_index=False)
-    return assistant, ingest_s, report.chunks, time.perf_counter() - t0, s
+    with Timer() as ingest_t:
+        report = ingest(s)
+    with Timer() as startup_t:
+        assistant = Assistant(s, build_index=False)
+    return assistant, ingest_t.s, report.chunks, startup_t.s, s
 
 
-def run(tmp: Path, questions, repeat: int, backend: str | None) -> tuple[dict, dict]:
-    """Both systems answer each question in turn, so load from elsewhere hits both alike."""
-    store, b_ingest, b_chunks = build_baseline(tmp, backend)
-    assistant, o_ingest, o_chunks, startup_s, s = build_ours(tmp, backend)
-    for q in questions:  # warm-up pass: first calls pay for lazy initialisation
-        store.similarity_search(q.question, k=4)
-        assistant.ask(q.question, q.history or None)
+def _measure(tmp: Path, questions: list[Question], repeat: int, backend: str | None
+             ) -> tuple[dict[str, float], dict[str, float]]:
+    """(ours, baseline). Both systems answer each question in turn, so that load from
+    elsewhere on the machine hits both alike."""
+    store, b_ingest, b_chunks = _build_baseline(tmp, backend)
+    assistant, o_ingest, o_chunks, startup_s, s = _build_ours(tmp, backend)
+    warm_up(lambda q: (store.similarity_search(q.question, k=4),
+                       assistant.ask(q.question, q.history or None)), questions)
     b_lat, o_lat, b_hits, o_hits = [], [], [], []
     stages: dict[str, list[float]] = {k: [] for k in STAGES}
     for r in range(repeat):
         for q in questions:
-            t0 = time.perf_counter()
-            found = store.similarity_search(q.question, k=4)
-            b_lat.append((time.perf_counter() - t0) * 1000)
-            t0 = time.perf_counter()
-            a = assistant.ask(q.question, q.history or None)
-            o_lat.append((time.perf_counter() - t0) * 1000)
+            found, ms = timed_ms(store.similarity_search, q.question, k=4)
+            b_lat.append(ms)
+            a, ms = timed_ms(assistant.ask, q.question, q.history or None)
+            o_lat.append(ms)
             for k in STAGES:
                 if k in a.timings_ms:
                     stages[k].append(a.timings_ms[k])
             if r == 0 and q.expect == "answer" and q.evidence:
-                b_hits.append(any(fold(e) in fold(d.page_content)
-                                  for e in q.evidence for d in found))
-                o_hits.append(any(fold(e) in fold(p.text)
-                                  for e in q.evidence for p in a.retrieved[:5]))
+                b_hits.append(evidence_hit(q.evidence, (d.page_content for d in found)))
+                o_hits.append(evidence_hit(q.evidence, (p.text for p in a.retrieved[:5])))
     sidecar = s.paths.index_dir / "sidecar"
     size = sum(f.stat().st_size for f in sidecar.rglob("*") if f.is_file())
-    b = {"ingest_s": b_ingest, "chunks": b_chunks, "p50": pct(b_lat, 50), "p95": pct(b_lat, 95),
-         "hit": sum(b_hits) / len(b_hits)}
+    b = {"ingest_s": b_ingest, "chunks": b_chunks, "hit": sum(b_hits) / len(b_hits)}
+    b["p50"], b["p95"] = p50_p95(b_lat)
     o = {"ingest_s": o_ingest, "chunks": o_chunks, "startup_s": startup_s,
-         "p50": pct(o_lat, 50), "p95": pct(o_lat, 95), "hit": sum(o_hits) / len(o_hits),
-         "sidecar_kb": size / 1024}
+         "hit": sum(o_hits) / len(o_hits), "sidecar_kb": size / 1024}
+    o["p50"], o["p95"] = p50_p95(o_lat)
     for k, v in stages.items():
-        o[f"{k}_p50"], o[f"{k}_p95"] = pct(v, 50), pct(v, 95)
+        o[f"{k}_p50"], o[f"{k}_p95"] = p50_p95(v)
     return o, b
+
+
+def compare(repeat: int = 5, backend: str | None = None, *, startup: bool = False,
+            questions: list[Question] | None = None) -> Comparison:
+    """Ours vs the plain LangChain baseline on the real corpus, on fresh temporary indexes.
+
+    `backend` is the embedding backend of both (None: the settings'); `startup` also times
+    `python -m assistant serve` to its first answer (a child process, ~30 s); `questions`
+    defaults to the dev questions. Prints nothing.
+    """
+    questions = load_questions(DEV) if questions is None else questions
+    s = _settings(backend)
+    with Timer() as load:  # the model load is not ingest: it happens before anything is timed
+        embeddings_for(s.embedding).embed_query("warm up")
+    with tempfile.TemporaryDirectory() as tmp:
+        ours, baseline = _measure(Path(tmp), questions, repeat, backend)
+        serve_s = None
+        if startup:
+            serve_s = serve_to_first_answer(Path(tmp) / "ours", Path(tmp) / "data", backend)
+    return Comparison(ours=ours, baseline=baseline,
+                      ratios={k: ours[k] / baseline[k] for k in RATIO_KEYS},
+                      backend=s.embedding.backend, model_load_s=load.s,
+                      questions=len(questions), repeat=repeat, serve_s=serve_s)
 
 
 def _free_port() -> int:
@@ -136,7 +177,7 @@ def serve_to_first_answer(index_dir: Path, data_dir: Path, backend: str | None) 
            "GRADIO_ANALYTICS_ENABLED": "False"}
     if backend:
         env["ASSISTANT_EMBEDDING__BACKEND"] = backend
-    t0 = time.perf_counter()
+    t = Timer()
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -154,12 +195,35 @@ def serve_to_first_answer(index_dir: Path, data_dir: Path, backend: str | None) 
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         reply = client.predict("Who did the mayor of Paris send her letter to?", [],
                                api_name="/ask")
-        elapsed = time.perf_counter() - t0
+        elapsed = t.s
         assert "Castex" in str(reply), reply
         return elapsed
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def report(c: Comparison) -> list[str]:
+    """The lines main() prints."""
+    o, b = c.ours, c.baseline
+    lines = [f"embedding backend: {c.backend}; model load {c.model_load_s:.2f} s",
+             f"dev questions: {c.questions}, timed asks per system: {c.timed_asks}"]
+    lines += ratio_table(o, b, (("ingest (s)", "ingest_s", ".2f"),
+                                ("warm latency p50 (ms)", "p50", ".1f"),
+                                ("warm latency p95 (ms)", "p95", ".1f")), width=28)
+    lines += [
+        f"{'evidence hit rate (answer)':28}{o['hit']:>10.0%}{b['hit']:>10.0%}"
+        "   (ours top 5, baseline top 4)",
+        f"{'ingest chunks/s':28}{o['chunks'] / o['ingest_s']:>10.0f}"
+        f"{b['chunks'] / b['ingest_s']:>10.0f}",
+        "ours by stage, p50 / p95 (ms): " + ", ".join(
+            f"{k} {o[f'{k}_p50']:.2f} / {o[f'{k}_p95']:.2f}" for k in STAGES),
+        f"assistant start-up in process (s): {o['startup_s']:.2f}; "
+        f"sidecar on disk: {o['sidecar_kb']:.0f} KiB",
+    ]
+    if c.serve_s is not None:
+        lines.append(f"`python -m assistant serve` start to first answer (s): {c.serve_s:.2f}")
+    return lines
 
 
 def main() -> None:
@@ -170,36 +234,8 @@ def main() -> None:
     parser.add_argument("--no-startup", action="store_true",
                         help="skip the serve-to-first-answer measurement")
     args = parser.parse_args()
-    questions = load_questions(DEV)
-    s = settings(args.backend)
-    t0 = time.perf_counter()
-    embeddings_for(s.embedding).embed_query("warm up")  # model load is not ingest
-    load_s = time.perf_counter() - t0
-    with tempfile.TemporaryDirectory() as tmp:
-        o, b = run(Path(tmp), questions, args.repeat, args.backend)
-        serve_s = None
-        if not args.no_startup:
-            serve_s = serve_to_first_answer(Path(tmp) / "ours", Path(tmp) / "data", args.backend)
-    n = len(questions) * args.repeat
-    print(f"embedding backend: {s.embedding.backend}; model load {load_s:.2f} s")
-    print(f"dev questions: {len(questions)}, timed asks per system: {n}")
-    print(f"{'':28}{'ours':>10}{'baseline':>10}{'ratio':>8}")
-    for label, key, fmt in (
-        ("ingest (s)", "ingest_s", ".2f"),
-        ("warm latency p50 (ms)", "p50", ".1f"),
-        ("warm latency p95 (ms)", "p95", ".1f"),
-    ):
-        print(f"{label:28}{o[key]:>10{fmt}}{b[key]:>10{fmt}}{o[key] / b[key]:>8.2f}")
-    print(f"{'evidence hit rate (answer)':28}{o['hit']:>10.0%}{b['hit']:>10.0%}"
-          "   (ours top 5, baseline top 4)")
-    print(f"{'ingest chunks/s':28}{o['chunks'] / o['ingest_s']:>10.0f}"
-          f"{b['chunks'] / b['ingest_s']:>10.0f}")
-    print("ours by stage, p50 / p95 (ms): " + ", ".join(
-        f"{k} {o[f'{k}_p50']:.2f} / {o[f'{k}_p95']:.2f}" for k in STAGES))
-    print(f"assistant start-up in process (s): {o['startup_s']:.2f}; "
-          f"sidecar on disk: {o['sidecar_kb']:.0f} KiB")
-    if serve_s is not None:
-        print(f"`python -m assistant serve` start to first answer (s): {serve_s:.2f}")
+    c = compare(args.repeat, args.backend, startup=not args.no_startup)
+    print("\n".join(report(c)))
 
 
 if __name__ == "__main__":

@@ -12,28 +12,24 @@ Each model gets its own temporary index built from corpus/.
 
 from __future__ import annotations
 
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import DEV, ROOT, Timer, evidence_hit, has_facts
 
-from assistant.answer.extractive import SentenceAnswerer  # noqa: E402
-from assistant.evaluation import Question, load_questions  # noqa: E402
-from assistant.ingest.indexing import ingest, read_documents  # noqa: E402
-from assistant.search.retrieval import HybridRetriever, make_query  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from assistant.store.vectorstore import VectorIndex  # noqa: E402
-from assistant.text.language import fold  # noqa: E402
+from assistant.answer.extractive import SentenceAnswerer
+from assistant.evaluation import Question, load_questions
+from assistant.ingest.indexing import ingest, read_documents
+from assistant.search.retrieval import HybridRetriever, make_query
+from assistant.settings import Settings
+from assistant.store.vectorstore import VectorIndex
 
-DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 EXTRA = ROOT / "tests" / "data" / "extra_questions.jsonl"
 TWIN_OF = {"dev18": "dev02"}
 
 
 def pairs() -> list[tuple[Question, Question]]:
+    """(French question, its English twin) for every French `answer` question that has one."""
     qs = {q.id: q for q in load_questions(DEV) + load_questions(EXTRA)}
     out = []
     for q in qs.values():
@@ -46,6 +42,7 @@ def pairs() -> list[tuple[Question, Question]]:
 
 
 def run(model: str, expansion: bool, dense_text: str, index_dir: Path) -> dict[str, float]:
+    """One variant's figures over every pair; builds its index in index_dir if missing."""
     s = Settings()
     s.embedding.model = model
     s.paths.index_dir = index_dir
@@ -60,16 +57,16 @@ def run(model: str, expansion: bool, dense_text: str, index_dir: Path) -> dict[s
     for fr, en in pairs():
         top = {}
         for q in (fr, en):
-            t0 = time.perf_counter()
-            query = make_query(q.question, q.lang, s.retrieval)
-            vec = retriever.query_vector(query)
-            passages = retriever.retrieve(query, vec)
-            text, _ = answerer.write(answerer.draft(query, vec, passages), q.lang)
-            ms.append((time.perf_counter() - t0) * 1000)
+            with Timer() as t:
+                query = make_query(q.question, q.lang, s.retrieval)
+                vec = retriever.query_vector(query)
+                passages = retriever.retrieve(query, vec)
+                text, _ = answerer.write(answerer.draft(query, vec, passages), q.lang)
+            ms.append(t.ms)
             top[q.lang] = {p.chunk_id for p in passages[:5]}
             if q is fr:
-                hits.append(any(fold(e) in fold(p.text) for e in q.evidence for p in passages[:5]))
-                facts.append(all(any(fold(a) in fold(text) for a in alts) for alts in q.facts))
+                hits.append(evidence_hit(q.evidence, (p.text for p in passages[:5])))
+                facts.append(has_facts(text, q.facts))
         union = top["fr"] | top["en"]
         jaccard.append(len(top["fr"] & top["en"]) / len(union) if union else 1.0)
     n = len(hits)

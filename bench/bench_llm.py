@@ -15,19 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import statistics
-import sys
-import time
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import DEV, Timer, has_facts, percentile, self_rss_mb
 
-from assistant.answer.llm import get_chat_model  # noqa: E402
-from assistant.settings import LLMSettings, Settings  # noqa: E402
-from assistant.text.language import fold  # noqa: E402
+from assistant.answer.llm import get_chat_model
+from assistant.settings import LLMSettings, Settings
 
-DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 # French questions next to the dev set's one, to see the answer language.
 FRENCH = [
     {"id": "fr-a", "lang": "fr", "expect": "answer", "facts": [["Castex"]],
@@ -43,22 +38,46 @@ SYSTEM = (
 )
 
 
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def has_facts(text: str, facts: list[list[str]]) -> bool:
-    folded = fold(text)
-    return all(any(fold(alt) in folded for alt in alts) for alts in facts)
-
-
-def questions(limit: int | None) -> list[dict]:
+def questions(limit: int | None) -> list[dict[str, Any]]:
+    """The dev `answer` and `no_answer` questions, then the French ones; the first `limit`."""
     dev = [json.loads(line) for line in DEV.read_text().splitlines() if line.strip()]
     chosen = [q for q in dev if q["expect"] in ("answer", "no_answer")] + FRENCH
     return chosen[:limit] if limit else chosen
+
+
+def stream_answer(model: Any, q: dict[str, Any], passages: list[str]) -> tuple[dict[str, Any], str]:
+    """Stream the model's answer to q over the passages: (its figures, the reply text)."""
+    numbered = "\n\n".join(f"[{i}] {text}" for i, text in enumerate(passages, 1))
+    messages = [("system", SYSTEM),
+                ("human", f"Passages:\n{numbered}\n\nQuestion: {q['question']}")]
+    t, first, total = Timer(), None, None
+    for chunk in model.stream(messages):
+        if first is None and chunk.content:
+            first = t.s
+        total = chunk if total is None else total + chunk
+    elapsed = t.s
+    timings = total.response_metadata.get("timings", {})
+    usage = total.usage_metadata
+    text = total.content
+    facts = has_facts(text, q["facts"]) if q["expect"] == "answer" else None
+    row = {
+        "id": q["id"], "ttft_s": first or elapsed, "total_s": elapsed,
+        "in": usage["input_tokens"], "out": usage["output_tokens"],
+        "pp": timings.get("prompt_per_second", 0.0),
+        "tg": timings.get("predicted_per_second", 0.0), "facts": facts,
+        "cites": bool(re.search(r"\[\d\]", text)),
+    }
+    return row, text
+
+
+def medians(rows: list[dict[str, Any]]) -> list[str]:
+    """The summary lines over every answered question."""
+    med = {k: percentile([r[k] for r in rows], 50) for k in ("ttft_s", "total_s", "pp", "tg")}
+    answered = [r for r in rows if r["facts"] is not None]
+    return [f"median ttft {med['ttft_s']:.2f} s, total {med['total_s']:.2f} s, "
+            f"prompt {med['pp']:.1f} tok/s, generation {med['tg']:.1f} tok/s",
+            f"facts right {sum(bool(r['facts']) for r in answered)}/{len(answered)}, "
+            f"cited {sum(r['cites'] for r in rows)}/{len(rows)}"]
 
 
 def main() -> None:
@@ -73,16 +92,15 @@ def main() -> None:
 
     settings = Settings()
     assistant = Assistant(settings, build_index=False)
-    before = rss_mb()
-    t0 = time.perf_counter()
-    model = get_chat_model(
-        LLMSettings(backend="local", model_path=args.model, max_tokens=args.max_tokens)
-    )
-    load_s = time.perf_counter() - t0
-    after_load = rss_mb()
+    before = self_rss_mb()
+    with Timer() as load:
+        model = get_chat_model(
+            LLMSettings(backend="local", model_path=args.model, max_tokens=args.max_tokens)
+        )
+    after_load = self_rss_mb()
 
     rows, replies = [], []
-    print(f"model {args.model.name}, load {load_s:.1f} s")
+    print(f"model {args.model.name}, load {load.s:.1f} s")
     print(f"{'id':6} {'ttft_s':>6} {'total_s':>7} {'in':>5} {'out':>4} {'pp_t/s':>7} "
           f"{'tg_t/s':>7} facts cites")
     for q in questions(args.limit):
@@ -90,41 +108,18 @@ def main() -> None:
         if not passages:
             print(f"{q['id']:6} (no passages retrieved: skipped)")
             continue
-        numbered = "\n\n".join(f"[{i}] {text}" for i, text in enumerate(passages, 1))
-        messages = [("system", SYSTEM),
-                    ("human", f"Passages:\n{numbered}\n\nQuestion: {q['question']}")]
-        start, first, total = time.perf_counter(), None, None
-        for chunk in model.stream(messages):
-            if first is None and chunk.content:
-                first = time.perf_counter() - start
-            total = chunk if total is None else total + chunk
-        elapsed = time.perf_counter() - start
-        timings = total.response_metadata.get("timings", {})
-        usage = total.usage_metadata
-        text = total.content
-        facts = has_facts(text, q["facts"]) if q["expect"] == "answer" else None
-        cites = bool(re.search(r"\[\d\]", text))
-        row = {
-            "id": q["id"], "ttft_s": first or elapsed, "total_s": elapsed,
-            "in": usage["input_tokens"], "out": usage["output_tokens"],
-            "pp": timings.get("prompt_per_second", 0.0),
-            "tg": timings.get("predicted_per_second", 0.0), "facts": facts, "cites": cites,
-        }
+        row, text = stream_answer(model, q, passages)
         rows.append(row)
         replies.append({"id": q["id"], "question": q["question"], "reply": text})
         print(f"{row['id']:6} {row['ttft_s']:6.2f} {row['total_s']:7.2f} {row['in']:5d} "
-              f"{row['out']:4d} {row['pp']:7.1f} {row['tg']:7.1f} {str(facts):5} {cites}")
+              f"{row['out']:4d} {row['pp']:7.1f} {row['tg']:7.1f} {str(row['facts']):5} "
+              f"{row['cites']}")
         print(f"       {text[:160]!r}")
 
     if rows:
-        med = {k: statistics.median(r[k] for r in rows) for k in ("ttft_s", "total_s", "pp", "tg")}
-        answered = [r for r in rows if r["facts"] is not None]
-        print(f"median ttft {med['ttft_s']:.2f} s, total {med['total_s']:.2f} s, "
-              f"prompt {med['pp']:.1f} tok/s, generation {med['tg']:.1f} tok/s")
-        print(f"facts right {sum(bool(r['facts']) for r in answered)}/{len(answered)}, "
-              f"cited {sum(r['cites'] for r in rows)}/{len(rows)}")
+        print("\n".join(medians(rows)))
     print(f"RSS {before:.0f} MB before load, {after_load:.0f} MB after load, "
-          f"{rss_mb():.0f} MB at the end")
+          f"{self_rss_mb():.0f} MB at the end")
     if args.replies:
         args.replies.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in replies))
 

@@ -20,27 +20,34 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import synth_corpus
+from common import (
+    DEV,
+    RESULTS,
+    Timer,
+    append_results,
+    evidence_hit,
+    markdown_table,
+    p50_p95,
+    percentile,
+    proc_status_mb,
+    self_peak_mb,
+    self_rss_mb,
+    timed_ms,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(BENCH))
-
-import synth_corpus  # noqa: E402
-
-DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
-RESULTS = BENCH / "RESULTS.md"
 DEFAULT_CHUNKS = 5_000
 RECORD_HEADING = "## Scale run:"
 WARMUP_DOC = """---
@@ -55,30 +62,6 @@ A short document that makes the child load the embedding model before anything i
 # -- measuring a child process ----------------------------------------------------------------
 
 
-def _proc_status_mb(pid: int, field: str) -> float:
-    """A memory line of /proc/<pid>/status in MB (0 when the process is gone)."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) / 1024
-    except (FileNotFoundError, ProcessLookupError):
-        pass
-    return 0.0
-
-
-def self_rss_mb() -> float:
-    return _proc_status_mb(os.getpid(), "VmRSS")
-
-
-def self_peak_mb() -> float:
-    """This process's peak RSS. VmHWM, not ru_maxrss: Linux carries ru_maxrss over an exec,
-    so a child would report its parent's peak when that was higher."""
-    return _proc_status_mb(os.getpid(), "VmHWM") or (
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    )
-
-
 def run_child(phase: str, args: list[str], timeout: float) -> dict[str, Any]:
     """Run this file as `--child phase`; its JSON result plus wall time and peak RSS.
 
@@ -89,19 +72,19 @@ def run_child(phase: str, args: list[str], timeout: float) -> dict[str, Any]:
         out = Path(fh.name)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", phase, "--out", str(out),
            *args]
-    t0 = time.perf_counter()
+    clock = Timer()
     proc = subprocess.Popen(cmd)
     peak = 0.0
     status = "ok"
     while proc.poll() is None:
-        peak = max(peak, _proc_status_mb(proc.pid, "VmHWM"))
-        if time.perf_counter() - t0 > timeout:
+        peak = max(peak, proc_status_mb(proc.pid, "VmHWM"))
+        if clock.s > timeout:
             proc.kill()
             proc.wait()
             status = f"killed after {timeout:.0f} s (timeout)"
             break
         time.sleep(0.5)
-    wall = time.perf_counter() - t0
+    wall = clock.s
     result: dict[str, Any] = {}
     if out.exists() and out.stat().st_size:
         result = json.loads(out.read_text(encoding="utf-8"))
@@ -121,19 +104,19 @@ def dir_size_mb(path: Path) -> float:
 
 
 def child_ingest(corpus: Path, index: Path, out: Path) -> None:
+    """The ingest phase, in its own process: its figures as JSON in `out`."""
     import inspect
 
     from assistant.ingest.indexing import ingest
     from assistant.settings import Settings
 
     # Model load is not ingest: a one-document ingest elsewhere loads it first.
-    t0 = time.perf_counter()
-    warm = index.parent / f"{index.name}-warm-up"
-    (warm / "corpus").mkdir(parents=True, exist_ok=True)
-    (warm / "corpus" / "warm-up.md").write_text(WARMUP_DOC, encoding="utf-8")
-    ingest(_settings(Settings, warm / "corpus", warm / "index"))
-    shutil.rmtree(warm)
-    warmup_s = time.perf_counter() - t0
+    with Timer() as warmup:
+        warm = index.parent / f"{index.name}-warm-up"
+        (warm / "corpus").mkdir(parents=True, exist_ok=True)
+        (warm / "corpus" / "warm-up.md").write_text(WARMUP_DOC, encoding="utf-8")
+        ingest(_settings(Settings, warm / "corpus", warm / "index"))
+        shutil.rmtree(warm)
 
     total = sum(1 for p in corpus.iterdir() if p.suffix == ".md" and p.name != "README.md")
     done = 0
@@ -143,14 +126,14 @@ def child_ingest(corpus: Path, index: Path, out: Path) -> None:
         done += 1
         if done % 250 == 0:  # called as each document is queued; embedding follows in batches
             print(f"  ingest: {done:,}/{total:,} documents queued, "
-                  f"{time.perf_counter() - t1:.0f} s, RSS {self_rss_mb():.0f} MB",
+                  f"{clock.s:.0f} s, RSS {self_rss_mb():.0f} MB",
                   file=sys.stderr, flush=True)
 
     kwargs = {"on_document": progress} if "on_document" in inspect.signature(ingest).parameters \
         else {}
-    t1 = time.perf_counter()
+    clock = Timer()  # progress() reads it while ingest runs
     report = ingest(_settings(Settings, corpus, index), **kwargs)
-    seconds = time.perf_counter() - t1
+    seconds = clock.s
     e = _settings(Settings, corpus, index).embedding
     _write(out, {
         "embedding": f"{e.model} ({getattr(e, 'backend', 'torch')} backend)",
@@ -158,89 +141,107 @@ def child_ingest(corpus: Path, index: Path, out: Path) -> None:
         "chunks": getattr(report, "chunks", None),
         "skipped": len(getattr(report, "skipped", []) or []),
         "ingest_s": seconds,
-        "model_load_s": warmup_s,
+        "model_load_s": warmup.s,
         "rss_end_mb": self_rss_mb(),
         "peak_rss_mb": self_peak_mb(),
     })
 
 
-def child_serve(corpus: Path, index: Path, questions_path: Path, repeat: int, out: Path) -> None:
-    t0 = time.perf_counter()
-    from assistant.evaluation import facts_ok, load_questions
-    from assistant.service import Assistant
-    from assistant.settings import Settings
-    from assistant.text.language import fold
+@dataclass
+class _FirstPass:
+    """The warm-up pass over the questions, which is also where retrieval quality is read."""
 
-    imports_s = time.perf_counter() - t0
-    settings = _settings(Settings, corpus, index)
-    t0 = time.perf_counter()
-    assistant = Assistant(settings, build_index=False)
-    startup_s = time.perf_counter() - t0
-    result: dict[str, Any] = {"imports_s": imports_s, "startup_s": startup_s,
-                              "rss_after_startup_mb": self_rss_mb()}
-    print(f"  serve: start-up {startup_s:.1f} s, RSS {self_rss_mb():.0f} MB",
-          file=sys.stderr, flush=True)
+    ms: list[float] = field(default_factory=list)
+    kinds_ok: int = 0
+    kinds_wrong: list[str] = field(default_factory=list)
+    facts: list[bool] = field(default_factory=list)  # the expected facts are in the reply
+    facts_wrong: list[str] = field(default_factory=list)
+    hits: list[bool] = field(default_factory=list)
+    missed: list[str] = field(default_factory=list)
+    missed_top: dict[str, list[str]] = field(default_factory=dict)  # what came first instead
+    haystack_share: list[float] = field(default_factory=list)
+    base_hits: list[str] = field(default_factory=list)
 
-    questions = load_questions(questions_path)
-    baseline = assistant.index.store
-    base_hits: list[str] = []
-    first, hits, missed, kinds_ok, haystack_share = [], [], [], 0, []
-    kinds_wrong: list[str] = []
-    facts: list[bool] = []  # the expected facts are in the reply (dev `answer` questions)
-    facts_wrong: list[str] = []
-    missed_top: dict[str, list[str]] = {}  # what came first instead, for the JSON output
-    for q in questions:  # the warm-up pass: also where retrieval quality is read
-        t0 = time.perf_counter()
-        a = assistant.ask(q.question, q.history or None)
-        first.append((time.perf_counter() - t0) * 1000)
+
+def _first_pass(assistant: Any, baseline: Any, questions: list[Any]) -> _FirstPass:
+    from assistant.evaluation import facts_ok
+
+    f = _FirstPass()
+    for q in questions:
+        a, ms = timed_ms(assistant.ask, q.question, q.history or None)
+        f.ms.append(ms)
         if a.kind == q.expect:
-            kinds_ok += 1
+            f.kinds_ok += 1
         else:
-            kinds_wrong.append(f"{q.id} {a.kind}")
+            f.kinds_wrong.append(f"{q.id} {a.kind}")
         if q.expect == "answer" and (ok := facts_ok(q, a)) is not None:
-            facts.append(ok)
+            f.facts.append(ok)
             if not ok:
-                facts_wrong.append(q.id)
+                f.facts_wrong.append(q.id)
         if q.expect == "answer" and q.evidence:
             top = a.retrieved[:5]
-            hit = any(fold(e) in fold(p.text) for e in q.evidence for p in top)
-            hits.append(hit)
+            hit = evidence_hit(q.evidence, (p.text for p in top))
+            f.hits.append(hit)
             if not hit:
-                missed.append(q.id)
-                missed_top[q.id] = [f"{p.doc_id}: {p.title}" for p in top]
+                f.missed.append(q.id)
+                f.missed_top[q.id] = [f"{p.doc_id}: {p.title}" for p in top]
             if top:
-                haystack_share.append(sum(p.doc_id.startswith("synth-") for p in top) / len(top))
+                f.haystack_share.append(sum(p.doc_id.startswith("synth-") for p in top) / len(top))
             # The plain LangChain baseline on the same collection: Chroma's similarity search,
             # same embeddings, top 4, no BM25.
             found = baseline.similarity_search(q.question, k=4)
-            if any(fold(e) in fold(d.page_content) for e in q.evidence for d in found):
-                base_hits.append(q.id)
+            if evidence_hit(q.evidence, (d.page_content for d in found)):
+                f.base_hits.append(q.id)
+    return f
+
+
+def _timed_passes(assistant: Any, baseline: Any, questions: list[Any], repeat: int
+                  ) -> tuple[list[float], list[float], dict[str, list[float]]]:
+    """(ours ms, baseline ms, ours ms by stage), the two systems timed question by question."""
     lat: list[float] = []
     base_lat: list[float] = []
     stages: dict[str, list[float]] = {}
     for _ in range(repeat):
         for q in questions:
-            t0 = time.perf_counter()
-            baseline.similarity_search(q.question, k=4)
-            base_lat.append((time.perf_counter() - t0) * 1000)
-            t0 = time.perf_counter()
-            a = assistant.ask(q.question, q.history or None)
-            lat.append((time.perf_counter() - t0) * 1000)
-            for name, ms in (a.timings_ms or {}).items():
-                stages.setdefault(name, []).append(ms)
+            base_lat.append(timed_ms(baseline.similarity_search, q.question, k=4)[1])
+            a, ms = timed_ms(assistant.ask, q.question, q.history or None)
+            lat.append(ms)
+            for name, stage_ms in (a.timings_ms or {}).items():
+                stages.setdefault(name, []).append(stage_ms)
+    return lat, base_lat, stages
+
+
+def child_serve(corpus: Path, index: Path, questions_path: Path, repeat: int, out: Path) -> None:
+    """The serve phase, in its own process: start-up, the warm-up pass, the timed passes."""
+    with Timer() as imports:
+        from assistant.evaluation import load_questions
+        from assistant.service import Assistant
+        from assistant.settings import Settings
+
+    settings = _settings(Settings, corpus, index)
+    with Timer() as startup:
+        assistant = Assistant(settings, build_index=False)
+    result: dict[str, Any] = {"imports_s": imports.s, "startup_s": startup.s,
+                              "rss_after_startup_mb": self_rss_mb()}
+    print(f"  serve: start-up {startup.s:.1f} s, RSS {self_rss_mb():.0f} MB",
+          file=sys.stderr, flush=True)
+
+    questions = load_questions(questions_path)
+    baseline = assistant.index.store
+    f = _first_pass(assistant, baseline, questions)
+    lat, base_lat, stages = _timed_passes(assistant, baseline, questions, repeat)
+    (p50, p95), (base_p50, base_p95) = p50_p95(lat), p50_p95(base_lat)
     result.update(
-        questions=len(questions), timed_asks=len(lat),
-        p50_ms=float(np.percentile(lat, 50)), p95_ms=float(np.percentile(lat, 95)),
-        max_ms=max(lat), first_pass_max_ms=max(first),
-        stage_p50_ms={k: float(np.percentile(v, 50)) for k, v in stages.items() if k != "total"},
-        evidence_hits=sum(hits), evidence_total=len(hits), evidence_missed=missed,
-        baseline_evidence_hits=len(base_hits),
-        baseline_p50_ms=float(np.percentile(base_lat, 50)),
-        baseline_p95_ms=float(np.percentile(base_lat, 95)),
-        missed_top5=missed_top,
-        kind_ok=kinds_ok, kind_wrong=kinds_wrong,
-        facts_ok=sum(facts), facts_total=len(facts), facts_wrong=facts_wrong,
-        haystack_share=float(np.mean(haystack_share)) if haystack_share else 0,
+        questions=len(questions), timed_asks=len(lat), p50_ms=p50, p95_ms=p95,
+        max_ms=max(lat), first_pass_max_ms=max(f.ms),
+        stage_p50_ms={k: percentile(v, 50) for k, v in stages.items() if k != "total"},
+        evidence_hits=sum(f.hits), evidence_total=len(f.hits), evidence_missed=f.missed,
+        baseline_evidence_hits=len(f.base_hits),
+        baseline_p50_ms=base_p50, baseline_p95_ms=base_p95,
+        missed_top5=f.missed_top,
+        kind_ok=f.kinds_ok, kind_wrong=f.kinds_wrong,
+        facts_ok=sum(f.facts), facts_total=len(f.facts), facts_wrong=f.facts_wrong,
+        haystack_share=float(np.mean(f.haystack_share)) if f.haystack_share else 0,
         rss_end_mb=self_rss_mb(), peak_rss_mb=self_peak_mb(),
     )
     _write(out, result)
@@ -320,6 +321,9 @@ def run_scale(chunks: int = DEFAULT_CHUNKS, seed: int = 1, repeat: int = 10,
     }
 
 
+# -- the table -------------------------------------------------------------------------------
+
+
 def _fmt(value: Any, spec: str) -> str:
     if value is None or value == "":
         return "–"
@@ -328,94 +332,102 @@ def _fmt(value: Any, spec: str) -> str:
     return format(value, spec)
 
 
+def _get(col: dict[str, Any], phase: str, key: str) -> Any:
+    return col.get(phase, {}).get(key)
+
+
+def _per_s(col: dict[str, Any]) -> float | None:
+    ing = col.get("ingest", {})
+    if ing.get("status") != "ok" or not ing.get("ingest_s"):
+        return None
+    return ing["chunks"] / ing["ingest_s"]
+
+
+def _evidence(col: dict[str, Any], hits: str = "evidence_hits") -> str | None:
+    s = col.get("serve", {})
+    if hits not in s or not s.get("evidence_total"):
+        return None
+    n, t = s[hits], s["evidence_total"]
+    return f"{n}/{t} ({n / t:.0%})"
+
+
+def _baseline_latency(col: dict[str, Any]) -> str | None:
+    s = col.get("serve", {})
+    if "baseline_p95_ms" not in s:
+        return None
+    return f"{s['baseline_p50_ms']:.1f} / {s['baseline_p95_ms']:.1f}"
+
+
+def _p95_ratio(col: dict[str, Any]) -> float | None:
+    s = col.get("serve", {})
+    return s["p95_ms"] / s["baseline_p95_ms"] if s.get("baseline_p95_ms") else None
+
+
+def _facts(col: dict[str, Any]) -> str | None:
+    s = col.get("serve", {})
+    if not s.get("facts_total"):
+        return None
+    return f"{s['facts_ok']}/{s['facts_total']} ({s['facts_ok'] / s['facts_total']:.0%})"
+
+
+def _kinds(col: dict[str, Any]) -> str | None:
+    s = col.get("serve", {})
+    return f"{s['kind_ok']}/{s['questions']}" if "kind_ok" in s else None
+
+
+def _listed(col: dict[str, Any], key: str) -> str:
+    return ", ".join(_get(col, "serve", key) or []) or "–"
+
+
+def _rows(cols: list[dict[str, Any]]) -> list[tuple[str, list[Any]]]:
+    """(figure, its value in each column), in the table's order."""
+
+    def each(phase: str, key: str, spec: str) -> list[str]:
+        return [_fmt(_get(c, phase, key), spec) for c in cols]
+
+    def by(fn: Callable[[dict[str, Any]], Any], spec: str = "") -> list[str]:
+        return [_fmt(fn(c), spec) for c in cols]
+
+    stages = list(dict.fromkeys(k for c in cols for k in _get(c, "serve", "stage_p50_ms") or {}))
+    return [
+        ("ingest status", [_get(c, "ingest", "status") for c in cols]),
+        ("documents", each("ingest", "documents", ",")),
+        ("chunks", each("ingest", "chunks", ",")),
+        ("model load before ingest (s)", each("ingest", "model_load_s", ".1f")),
+        ("ingest wall (s)", each("ingest", "ingest_s", ".1f")),
+        ("ingest chunks/s", by(_per_s, ".1f")),
+        ("ingest peak RSS (MB)", each("ingest", "peak_rss_mb", ".0f")),
+        ("index on disk (MB)", each("ingest", "index_mb", ".1f")),
+        ("serve status", [_get(c, "serve", "status") or "not run" for c in cols]),
+        ("start-up: Assistant() (s)", each("serve", "startup_s", ".1f")),
+        ("RSS after start-up (MB)", each("serve", "rss_after_startup_mb", ".0f")),
+        ("serve peak RSS (MB)", each("serve", "peak_rss_mb", ".0f")),
+        ("warm ask p50 (ms)", each("serve", "p50_ms", ".1f")),
+        ("warm ask p95 (ms)", each("serve", "p95_ms", ".1f")),
+        ("warm ask max (ms)", each("serve", "max_ms", ".1f")),
+        ("first-pass ask max (ms)", each("serve", "first_pass_max_ms", ".1f")),
+        *((f"  {name} stage p50 (ms)",
+           [_fmt((_get(c, "serve", "stage_p50_ms") or {}).get(name), ".1f") for c in cols])
+          for name in stages),
+        ("evidence@5 (dev answer qs)", by(_evidence)),
+        ("baseline evidence@4", by(lambda c: _evidence(c, "baseline_evidence_hits"))),
+        ("baseline ask p50 / p95 (ms)", by(_baseline_latency)),
+        ("warm p95, ours / baseline", by(_p95_ratio, ".2f")),
+        ("missed evidence", [_listed(c, "evidence_missed") if "serve" in c else "–"
+                             for c in cols]),
+        ("facts in reply (dev answer qs)", by(_facts)),
+        ("facts missing", [_listed(c, "facts_wrong") for c in cols]),
+        ("reply kind as expected", by(_kinds)),
+        ("unexpected kinds", [_listed(c, "kind_wrong") for c in cols]),
+        ("haystack share of top 5", ["–", _fmt(_get(cols[1], "serve", "haystack_share"), ".0%")]),
+    ]
+
+
 def table(r: dict[str, Any]) -> list[str]:
     """The figures as a markdown table (readable as plain text too)."""
-    cols = [r["real"], r["scale"]]
-
-    def get(col: dict[str, Any], phase: str, key: str) -> Any:
-        return col.get(phase, {}).get(key)
-
-    def per_s(col: dict[str, Any]) -> float | None:
-        ing = col.get("ingest", {})
-        if ing.get("status") != "ok" or not ing.get("ingest_s"):
-            return None
-        return ing["chunks"] / ing["ingest_s"]
-
-    def evidence(col: dict[str, Any], hits: str = "evidence_hits") -> str | None:
-        s = col.get("serve", {})
-        if hits not in s or not s.get("evidence_total"):
-            return None
-        n, t = s[hits], s["evidence_total"]
-        return f"{n}/{t} ({n / t:.0%})"
-
-    def baseline_latency(col: dict[str, Any]) -> str | None:
-        s = col.get("serve", {})
-        if "baseline_p95_ms" not in s:
-            return None
-        return f"{s['baseline_p50_ms']:.1f} / {s['baseline_p95_ms']:.1f}"
-
-    def p95_ratio(col: dict[str, Any]) -> float | None:
-        s = col.get("serve", {})
-        return s["p95_ms"] / s["baseline_p95_ms"] if s.get("baseline_p95_ms") else None
-
-    def facts(col: dict[str, Any]) -> str | None:
-        s = col.get("serve", {})
-        if not s.get("facts_total"):
-            return None
-        return f"{s['facts_ok']}/{s['facts_total']} ({s['facts_ok'] / s['facts_total']:.0%})"
-
-    def kinds(col: dict[str, Any]) -> str | None:
-        s = col.get("serve", {})
-        return f"{s['kind_ok']}/{s['questions']}" if "kind_ok" in s else None
-
-    stages = list(dict.fromkeys(k for c in cols for k in get(c, "serve", "stage_p50_ms") or {}))
-    rows: list[tuple[str, list[str]]] = [
-        ("ingest status", [get(c, "ingest", "status") for c in cols]),
-        ("documents", [_fmt(get(c, "ingest", "documents"), ",") for c in cols]),
-        ("chunks", [_fmt(get(c, "ingest", "chunks"), ",") for c in cols]),
-        ("model load before ingest (s)", [_fmt(get(c, "ingest", "model_load_s"), ".1f")
-                                          for c in cols]),
-        ("ingest wall (s)", [_fmt(get(c, "ingest", "ingest_s"), ".1f") for c in cols]),
-        ("ingest chunks/s", [_fmt(per_s(c), ".1f") for c in cols]),
-        ("ingest peak RSS (MB)", [_fmt(get(c, "ingest", "peak_rss_mb"), ".0f") for c in cols]),
-        ("index on disk (MB)", [_fmt(get(c, "ingest", "index_mb"), ".1f") for c in cols]),
-        ("serve status", [get(c, "serve", "status") or "not run" for c in cols]),
-        ("start-up: Assistant() (s)", [_fmt(get(c, "serve", "startup_s"), ".1f")
-                                       for c in cols]),
-        ("RSS after start-up (MB)", [_fmt(get(c, "serve", "rss_after_startup_mb"), ".0f")
-                                     for c in cols]),
-        ("serve peak RSS (MB)", [_fmt(get(c, "serve", "peak_rss_mb"), ".0f") for c in cols]),
-        ("warm ask p50 (ms)", [_fmt(get(c, "serve", "p50_ms"), ".1f") for c in cols]),
-        ("warm ask p95 (ms)", [_fmt(get(c, "serve", "p95_ms"), ".1f") for c in cols]),
-        ("warm ask max (ms)", [_fmt(get(c, "serve", "max_ms"), ".1f") for c in cols]),
-        ("first-pass ask max (ms)", [_fmt(get(c, "serve", "first_pass_max_ms"), ".1f")
-                                     for c in cols]),
-        *((f"  {name} stage p50 (ms)",
-           [_fmt((get(c, "serve", "stage_p50_ms") or {}).get(name), ".1f") for c in cols])
-          for name in stages),
-        ("evidence@5 (dev answer qs)", [_fmt(evidence(c), "") for c in cols]),
-        ("baseline evidence@4", [_fmt(evidence(c, "baseline_evidence_hits"), "")
-                                 for c in cols]),
-        ("baseline ask p50 / p95 (ms)", [_fmt(baseline_latency(c), "") for c in cols]),
-        ("warm p95, ours / baseline", [_fmt(p95_ratio(c), ".2f") for c in cols]),
-        ("missed evidence", [", ".join(get(c, "serve", "evidence_missed") or []) or "–"
-                             if "serve" in c else "–" for c in cols]),
-        ("facts in reply (dev answer qs)", [_fmt(facts(c), "") for c in cols]),
-        ("facts missing", [", ".join(get(c, "serve", "facts_wrong") or []) or "–"
-                           for c in cols]),
-        ("reply kind as expected", [_fmt(kinds(c), "") for c in cols]),
-        ("unexpected kinds", [", ".join(get(c, "serve", "kind_wrong") or []) or "–"
-                              for c in cols]),
-        ("haystack share of top 5", ["–", _fmt(get(cols[1], "serve", "haystack_share"), ".0%")]),
-    ]
-    w0 = max(len(name) for name, _ in rows)
-    w = [max(len(h), *(len(str(v[i])) for _, v in rows)) for i, h in
-         enumerate(("real corpus", "with haystack"))]
-    out = [f"| {'figure':<{w0}} | {'real corpus':>{w[0]}} | {'with haystack':>{w[1]}} |",
-           f"|{'-' * (w0 + 2)}|{'-' * (w[0] + 1)}:|{'-' * (w[1] + 1)}:|"]
-    for name, vals in rows:
-        out.append(f"| {name:<{w0}} | {str(vals[0]):>{w[0]}} | {str(vals[1]):>{w[1]}} |")
-    return out
+    rows = _rows([r["real"], r["scale"]])
+    return markdown_table(("figure", "real corpus", "with haystack"),
+                          [(name, *values) for name, values in rows])
 
 
 def summary(r: dict[str, Any]) -> list[str]:
@@ -440,8 +452,7 @@ def record(r: dict[str, Any], path: Path = RESULTS) -> None:
     chunks = r["scale"].get("ingest", {}).get("chunks") or r["target_chunks"]
     lines = ["", f"{RECORD_HEADING} {chunks:,} chunks, {when}", "", *summary(r), "",
              *table(r), ""]
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write("\n".join(lines))
+    append_results(lines, path)
 
 
 def main() -> None:

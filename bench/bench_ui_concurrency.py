@@ -15,24 +15,14 @@ import json
 import statistics
 import sys
 import threading
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DEV = Path("/work/shared/eval/dev_questions.jsonl")
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+from common import DEV, Timer, percentile
 
 
 def run(url: str, users: int, questions: list[str], rounds: int) -> int:
+    """Every user asks every question `rounds` times, all at once; prints the figures and
+    returns the exit code (1 when any request failed)."""
     from gradio_client import Client
 
     latencies: list[float] = []
@@ -53,7 +43,7 @@ def run(url: str, users: int, questions: list[str], rounds: int) -> int:
         order = questions[u % len(questions):] + questions[: u % len(questions)]
         for _ in range(rounds):
             for q in order:
-                t0 = time.perf_counter()
+                clock = Timer()
                 try:
                     reply = client.predict(q, None, api_name="/ask")
                     if not isinstance(reply, dict) or not reply.get("text", "").strip():
@@ -62,18 +52,18 @@ def run(url: str, users: int, questions: list[str], rounds: int) -> int:
                     with lock:
                         errors.append(f"user {u}: {q[:40]!r}: {exc!r}")
                     continue
-                dt = time.perf_counter() - t0
+                dt = clock.s
                 with lock:
                     latencies.append(dt)
                     kinds[reply["kind"]] = kinds.get(reply["kind"], 0) + 1
 
-    t0 = time.perf_counter()
-    threads = [threading.Thread(target=user, args=(u,)) for u in range(users)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    wall = time.perf_counter() - t0
+    with Timer() as t:
+        threads = [threading.Thread(target=user, args=(u,)) for u in range(users)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    wall = t.s
 
     n = len(latencies) + len(errors)
     print(f"users: {users}  requests: {n}  rounds: {rounds}  wall: {wall:.1f} s  "

@@ -10,24 +10,70 @@ the same question, in the same run, is the baseline.
 from __future__ import annotations
 
 import argparse
-import sys
-import time
-from pathlib import Path
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
+from common import DEV, Timer, key_figures, p50_p95, percentile
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from assistant.evaluation import Question, citations_valid, facts_ok, load_questions
+from assistant.service import Assistant
+from assistant.settings import Settings
 
-from assistant.evaluation import citations_valid, facts_ok, load_questions  # noqa: E402
-from assistant.service import Assistant  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-
-DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
+if TYPE_CHECKING:
+    from assistant.models import Answer
 
 
-def pct(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else float("nan")
+@dataclass
+class Tally:
+    """What the run adds up, question after question."""
+
+    ttft: list[float] = field(default_factory=list)
+    total: list[float] = field(default_factory=list)
+    quote_ms: list[float] = field(default_factory=list)
+    prompt_tps: list[float] = field(default_factory=list)
+    gen_tps: list[float] = field(default_factory=list)
+    used: int = 0
+    kept: int = 0
+    removed: int = 0
+    facts: int = 0
+    valid: int = 0
+    n: int = 0
+
+    def add(self, q: Question, a: Answer, written: Assistant) -> None:
+        w = a.trace["written"]
+        self.n += 1
+        self.total.append(a.timings_ms["total"])
+        if w["ttft_ms"] is not None:
+            self.ttft.append(w["ttft_ms"])
+            if w["tokens_in"]:
+                self.prompt_tps.append(w["tokens_in"] / (w["ttft_ms"] / 1000))
+            gen_s = (w["generate_ms"] - w["ttft_ms"]) / 1000
+            if w["tokens_out"] and w["tokens_out"] > 1 and gen_s > 0:
+                self.gen_tps.append((w["tokens_out"] - 1) / gen_s)
+        self.used += not w["fallback"]
+        self.kept += w["kept"]
+        self.removed += w["removed"]
+        self.facts += bool(facts_ok(q, a))
+        self.valid += citations_valid(a, written.documents)
+
+
+def summary(t: Tally, load_s: float) -> list[str]:
+    (ttft50, ttft95), (total50, total95) = p50_p95(t.ttft), p50_p95(t.total)
+    quote50, quote95 = p50_p95(t.quote_ms)
+    share = t.removed / (t.kept + t.removed) if t.kept + t.removed else 0.0
+    return key_figures((
+        ("model load (s)", f"{load_s:.1f}"),
+        ("time to first token p50/p95 (ms)", f"{ttft50:.0f} / {ttft95:.0f}"),
+        ("total reply p50/p95 (ms)", f"{total50:.0f} / {total95:.0f}"),
+        ("extractive reply p50/p95 (ms)", f"{quote50:.1f} / {quote95:.1f}"
+         f"   (ratio of p50s {total50 / quote50:.0f}x)"),
+        ("prompt tokens/s median", f"{percentile(t.prompt_tps, 50):.1f}"),
+        ("generation tokens/s median", f"{percentile(t.gen_tps, 50):.1f}"),
+        ("written answers used", f"{t.used}/{t.n} (others fell back to quotes)"),
+        ("sentences removed by the check",
+         f"{t.removed}/{t.kept + t.removed} ({share:.0%})"),
+        ("facts present / citations valid", f"{t.facts}/{t.n} / {t.valid}/{t.n}"),
+    ), width=33)
 
 
 def main() -> None:
@@ -40,51 +86,26 @@ def main() -> None:
     quotes = Assistant(Settings())
     s = Settings()
     s.llm.backend = args.answerer
-    t0 = time.perf_counter()
-    written = Assistant(s)
-    load_s = time.perf_counter() - t0
+    with Timer() as load:
+        written = Assistant(s)
     # Warm-up with a question outside the timed set: the first call pays for lazy set-up, and
     # a timed question must not find its own prompt in llama.cpp's cache.
     written.ask("What is the Paris crack plan?")
 
-    ttft, total, quote_ms, prompt_tps, gen_tps = [], [], [], [], []
-    used = kept = removed = facts = valid = n = 0
+    tally = Tally()
     print(f"{'id':6}{'first token':>12}{'total':>9}{'in':>5}{'out':>5}  outcome")
     for _ in range(args.repeat):
         for q in questions:
-            quote_ms.append(quotes.ask(q.question, q.history or None).timings_ms["total"])
+            tally.quote_ms.append(quotes.ask(q.question, q.history or None).timings_ms["total"])
             a = written.ask(q.question, q.history or None)
+            tally.add(q, a, written)
             w = a.trace["written"]
-            n += 1
-            total.append(a.timings_ms["total"])
-            if w["ttft_ms"] is not None:
-                ttft.append(w["ttft_ms"])
-                if w["tokens_in"]:
-                    prompt_tps.append(w["tokens_in"] / (w["ttft_ms"] / 1000))
-                gen_s = (w["generate_ms"] - w["ttft_ms"]) / 1000
-                if w["tokens_out"] and w["tokens_out"] > 1 and gen_s > 0:
-                    gen_tps.append((w["tokens_out"] - 1) / gen_s)
-            used += not w["fallback"]
-            kept += w["kept"]
-            removed += w["removed"]
-            facts += bool(facts_ok(q, a))
-            valid += citations_valid(a, written.documents)
             outcome = "written" if not w["fallback"] else f"quotes ({w['fallback']})"
             print(f"{q.id:6}{w['ttft_ms'] or float('nan'):>10.0f}ms{a.timings_ms['total']:>7.0f}ms"
                   f"{w['tokens_in'] or 0:>5}{w['tokens_out'] or 0:>5}  {outcome}")
     print()
     print(f"answerer: {args.answerer}; answer questions: {len(questions)} x {args.repeat}")
-    print(f"model load (s)                   {load_s:.1f}")
-    print(f"time to first token p50/p95 (ms) {pct(ttft, 50):.0f} / {pct(ttft, 95):.0f}")
-    print(f"total reply p50/p95 (ms)         {pct(total, 50):.0f} / {pct(total, 95):.0f}")
-    print(f"extractive reply p50/p95 (ms)    {pct(quote_ms, 50):.1f} / {pct(quote_ms, 95):.1f}"
-          f"   (ratio of p50s {pct(total, 50) / pct(quote_ms, 50):.0f}x)")
-    print(f"prompt tokens/s median           {pct(prompt_tps, 50):.1f}")
-    print(f"generation tokens/s median       {pct(gen_tps, 50):.1f}")
-    print(f"written answers used             {used}/{n} (others fell back to quotes)")
-    share = removed / (kept + removed) if kept + removed else 0.0
-    print(f"sentences removed by the check   {removed}/{kept + removed} ({share:.0%})")
-    print(f"facts present / citations valid  {facts}/{n} / {valid}/{n}")
+    print("\n".join(summary(tally, load.s)))
 
 
 if __name__ == "__main__":

@@ -14,50 +14,35 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
-import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
+import bench_scale
+from common import RESULTS, ratio_table
 
-import bench_scale  # noqa: E402
+if TYPE_CHECKING:
+    from bench_core import Comparison
 
 LARGE_CHUNKS = 100_000
 
 
-def core_figures(repeat: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(baseline, ours) from bench_core on the real corpus, on fresh temporary indexes."""
-    import bench_core as core
-
-    from assistant.evaluation import load_questions
-
-    questions = load_questions(core.DEV)
-    # As bench_core's own main: the model is loaded before anything is timed.
-    core.embeddings_for(core.settings(None).embedding).embed_query("warm up")
-    with tempfile.TemporaryDirectory() as tmp:
-        o, b = core.run(Path(tmp), questions, repeat, None)
-    return b, o
-
-
-def core_lines(b: dict[str, Any], o: dict[str, Any], repeat: int) -> list[str]:
-    lines = [f"{'':30}{'ours':>10}{'baseline':>10}{'ratio':>8}"]
-    for label, key, fmt in (("ingest, real corpus (s)", "ingest_s", ".2f"),
-                            ("warm ask p50 (ms)", "p50", ".1f"),
-                            ("warm ask p95 (ms)", "p95", ".1f")):
-        lines.append(f"{label:30}{o[key]:>10{fmt}}{b[key]:>10{fmt}}{o[key] / b[key]:>8.2f}")
+def core_lines(c: Comparison) -> list[str]:
+    """(b) as this run prints it: bench_core's figures under run.py's own labels."""
+    o, b = c.ours, c.baseline
+    lines = ratio_table(o, b, (("ingest, real corpus (s)", "ingest_s", ".2f"),
+                               ("warm ask p50 (ms)", "p50", ".1f"),
+                               ("warm ask p95 (ms)", "p95", ".1f")), width=30)
     lines.append(f"{'evidence@5 (dev answer qs)':30}{o['hit']:>10.0%}{b['hit']:>10.0%}"
                  "   (baseline: top 4 of similarity_search)")
     if "chunks" in o and "chunks" in b:
         lines.append(f"{'ingest chunks/s, real corpus':30}{o['chunks'] / o['ingest_s']:>10.1f}"
                      f"{b['chunks'] / b['ingest_s']:>10.1f}")
-    lines.append(f"{repeat} timed passes over the dev questions; the baseline retrieves only "
+    lines.append(f"{c.repeat} timed passes over the dev questions; the baseline retrieves only "
                  "(no guardrails, no answer), ours runs the whole Assistant.ask.")
     return lines
 
 
-def recorded_runs(path: Path = bench_scale.RESULTS) -> list[tuple[int, str]]:
+def recorded_runs(path: Path = RESULTS) -> list[tuple[int, str]]:
     """(chunks, section text) of every scale run recorded in RESULTS.md, oldest first."""
     if not path.exists():
         return []
@@ -69,9 +54,19 @@ def recorded_runs(path: Path = bench_scale.RESULTS) -> list[tuple[int, str]]:
     return runs
 
 
-def last_large(path: Path = bench_scale.RESULTS) -> str | None:
+def last_large(path: Path = RESULTS) -> str | None:
     large = [text for chunks, text in recorded_runs(path) if chunks >= LARGE_CHUNKS * 0.9]
     return large[-1] if large else None
+
+
+def large_run(repeat: int, timeout: float | None) -> None:
+    """--large: only the 100,000-chunk scale run, printed and appended to RESULTS.md."""
+    print(f"== scale run, {LARGE_CHUNKS:,} chunks (each phase logs its progress) ==",
+          flush=True)
+    r = bench_scale.run_scale(LARGE_CHUNKS, repeat=repeat, timeout=timeout or 8 * 3600)
+    print("\n".join([*bench_scale.summary(r), "", *bench_scale.table(r)]))
+    bench_scale.record(r)
+    print(f"\nappended to {RESULTS}")
 
 
 def main() -> None:
@@ -86,20 +81,15 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds per scale phase (default 1 h, 8 h with --large)")
     args = parser.parse_args()
-
     if args.large:
-        print(f"== scale run, {LARGE_CHUNKS:,} chunks (each phase logs its progress) ==",
-              flush=True)
-        r = bench_scale.run_scale(LARGE_CHUNKS, repeat=args.repeat,
-                                  timeout=args.timeout or 8 * 3600)
-        print("\n".join([*bench_scale.summary(r), "", *bench_scale.table(r)]))
-        bench_scale.record(r)
-        print(f"\nappended to {bench_scale.RESULTS}")
+        large_run(args.repeat, args.timeout)
         return
 
+    # Imported here: --large and --help need none of bench_core's models and stores.
+    from bench_core import compare
+
     print("== (b) ours vs plain LangChain baseline, real corpus ==", flush=True)
-    b, o = core_figures(args.repeat)
-    print("\n".join(core_lines(b, o, args.repeat)), flush=True)
+    print("\n".join(core_lines(compare(args.repeat))), flush=True)
 
     print(f"\n== (c) scale run, {args.chunks:,} chunks ==", flush=True)
     r = bench_scale.run_scale(args.chunks, repeat=args.repeat, timeout=args.timeout or 3600)

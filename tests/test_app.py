@@ -26,7 +26,7 @@ from assistant.ingest.indexing import read_documents
 from assistant.models import Citation
 from assistant.safety.care import CareDirectory
 from assistant.settings import get_settings
-from tests.conftest_ui import AppServer, app_server  # noqa: F401 - fixture
+from tests.conftest_ui import STAFF_PASSWORD, AppServer, app_server  # noqa: F401 - fixture
 
 slow = pytest.mark.slow
 
@@ -47,8 +47,10 @@ def client(app_server: AppServer) -> Client:  # noqa: F811
     return Client(app_server.url, verbose=False)
 
 
-def ask(client: Client, question: str, history: list[dict[str, str]] | None = None) -> dict:
-    return client.predict(question, history, api_name="/ask")
+def ask(client: Client, question: str, history: list[dict[str, str]] | None = None,
+        *, staff: bool = True) -> dict:
+    """/ask; as staff (with the password) the reply also carries the rewritten question."""
+    return client.predict(question, history, STAFF_PASSWORD if staff else "", api_name="/ask")
 
 
 @slow
@@ -121,8 +123,9 @@ def test_feedback_lands_in_sqlite(client: Client, app_server: AppServer) -> None
 
 @slow
 def test_empty_feedback_and_bad_rating_are_refused(client: Client) -> None:
-    assert client.predict("", "", False, False, "", api_name="/feedback")["ok"] is False
-    bad = client.predict("", "meh", False, False, "", api_name="/feedback")
+    reply_id = ask(client, SITES_Q, staff=False)["reply_id"]
+    assert client.predict(reply_id, "", False, False, "", api_name="/feedback")["ok"] is False
+    bad = client.predict(reply_id, "meh", False, False, "", api_name="/feedback")
     assert bad["ok"] is False and "rating" in bad["error"]
 
 

@@ -206,8 +206,9 @@ def test_rate_limiter_counts_per_key_in_a_sliding_minute() -> None:
     limiter = RateLimiter(3, clock=lambda: now[0])
     assert [limiter.allow("a") for _ in range(4)] == [True, True, True, False]
     assert limiter.allow("b")  # another client is not affected
+    assert limiter.exhausted("a") and not limiter.exhausted("b")
     now[0] = 61.0
-    assert limiter.allow("a")
+    assert not limiter.exhausted("a") and limiter.allow("a")
     tiny = RateLimiter(1, max_keys=2, clock=lambda: now[0])
     for key in "xyz":
         tiny.allow(key)
@@ -467,6 +468,8 @@ def test_public_ask_gives_no_trace_and_password_tries_are_limited(
     assert "trace" not in public and "rewritten" not in public and public["reply_id"]
     staff = client.predict(LETTER_Q, [], STAFF_PASSWORD, api_name="/ask")
     assert staff["trace"]["guard"]["kind"] and staff["rewritten"] == LETTER_Q
+    for _ in range(8):  # right passwords are not counted against a client
+        assert "trace" in client.predict(LETTER_Q, [], STAFF_PASSWORD, api_name="/ask")
     guesser = Client(app_server.url, verbose=False)
     for _ in range(6):
         assert "trace" not in guesser.predict(LETTER_Q, [], "guess", api_name="/ask")

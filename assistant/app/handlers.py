@@ -106,12 +106,17 @@ class Handlers:
         self.lane = Lane(assistant.settings.ui.concurrency_limit)
 
     def _password_ok(self, given: str | None, request: gr.Request | None) -> bool:
-        """The staff password, with tries counted per client (a wrong one counts)."""
+        """The staff password; wrong tries are counted per client, and past the limit no
+        password is checked for that client until the minute has passed."""
         if self.password is None:
             return True
-        if not self.unlock_rate.allow(client_key(request)):
+        key = client_key(request)
+        if self.unlock_rate.exhausted(key):
             return False
-        return hmac.compare_digest((given or "").encode("utf-8"), self.password.encode("utf-8"))
+        ok = hmac.compare_digest((given or "").encode("utf-8"), self.password.encode("utf-8"))
+        if not ok:
+            self.unlock_rate.allow(key)
+        return ok
 
     def _is_emergency(self, message: str) -> bool:
         # The guard alone (a few ms): an emergency never waits for a slot or a rate limit.

@@ -30,6 +30,13 @@ class RateLimiter:
 
     def allow(self, key: str) -> bool:
         """Count one event for `key`; False when it is over the limit (and then not counted)."""
+        return self._take(key, count=True)
+
+    def exhausted(self, key: str) -> bool:
+        """Whether `key` is at its limit now, without counting anything."""
+        return not self._take(key, count=False)
+
+    def _take(self, key: str, *, count: bool) -> bool:
         if self.per_minute <= 0:
             return True
         now = self._clock()
@@ -38,7 +45,7 @@ class RateLimiter:
             while hits and now - hits[0] >= self.window_s:
                 hits.popleft()
             ok = len(hits) < self.per_minute
-            if ok:
+            if ok and count:
                 hits.append(now)
             self._hits[key] = hits
             while len(self._hits) > self.max_keys:
