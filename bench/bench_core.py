@@ -126,6 +126,7 @@ def _measure(tmp: Path, questions: list[Question], repeat: int, backend: str | N
             if r == 0 and q.expect == "answer" and q.evidence:
                 b_hits.append(evidence_hit(q.evidence, (d.page_content for d in found)))
                 o_hits.append(evidence_hit(q.evidence, (p.text for p in a.retrieved[:5])))
+    plain = _plain_chain_latency(assistant, questions, repeat)
     sidecar = s.paths.index_dir / "sidecar"
     size = sum(f.stat().st_size for f in sidecar.rglob("*") if f.is_file())
     b = {"ingest_s": b_ingest, "chunks": b_chunks, "hit": sum(b_hits) / len(b_hits)}
@@ -135,7 +136,25 @@ def _measure(tmp: Path, questions: list[Question], repeat: int, backend: str | N
     o["p50"], o["p95"] = p50_p95(o_lat)
     for k, v in stages.items():
         o[f"{k}_p50"], o[f"{k}_p95"] = p50_p95(v)
+    o["plain_chain_p50"], o["plain_chain_p95"] = p50_p95(plain)
     return o, b
+
+
+def _plain_chain_latency(assistant: Any, questions: list[Question], repeat: int) -> list[float]:
+    """The same asks with the steps in a plain LangChain RunnableSequence, which opens a run
+    and fires callbacks per step: what the Assistant's own step loop saves."""
+    from langchain_core.runnables import RunnableSequence
+
+    ours = assistant.chain
+    assistant.chain = RunnableSequence(*ours.steps)
+    try:
+        out = []
+        for _ in range(repeat):
+            for q in questions:
+                out.append(timed_ms(assistant.ask, q.question, q.history or None)[1])
+        return out
+    finally:
+        assistant.chain = ours
 
 
 def compare(repeat: int = 5, backend: str | None = None, *, startup: bool = False,
@@ -218,6 +237,8 @@ def report(c: Comparison) -> list[str]:
         f"{b['chunks'] / b['ingest_s']:>10.0f}",
         "ours by stage, p50 / p95 (ms): " + ", ".join(
             f"{k} {o[f'{k}_p50']:.2f} / {o[f'{k}_p95']:.2f}" for k in STAGES),
+        f"chain, p50 / p95 (ms): our step loop {o['p50']:.2f} / {o['p95']:.2f}, LangChain "
+        f"RunnableSequence {o['plain_chain_p50']:.2f} / {o['plain_chain_p95']:.2f}",
         f"assistant start-up in process (s): {o['startup_s']:.2f}; "
         f"sidecar on disk: {o['sidecar_kb']:.0f} KiB",
     ]
