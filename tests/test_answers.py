@@ -136,13 +136,15 @@ def test_replies_put_help_first_and_end_with_the_pointer(assistant) -> None:
     assert emergency.citations == [] and "timings_ms" not in emergency.text
     care = assistant.ask("Where can I get help to stop using crack in Paris?")
     assert care.kind == "care"
-    assert care.text.index("CSAPA") < care.text.index(pointer)
+    # The care reply names its services first and Drogues Info Service once, not again below.
+    assert care.text.index("CSAPA") < care.text.index("Drogues Info Service")
+    assert care.text.count("Drogues Info Service") == 1
     assert {r["id"] for r in care.resources} >= {"drogues-info-service", "csapa"}
     for q in ("What does Charonnes hand out from his van?",
               "What is the average street price of a crack rock in Paris?"):
         assert assistant.ask(q).text.endswith(pointer)
-    assert assistant.ask("Où trouver des pipes propres à Paris ?").text.endswith(
-        assistant.care.pointer_line("fr"))
+    pipes = assistant.ask("Où trouver des pipes propres à Paris ?")
+    assert pipes.kind == "care" and pipes.text.count("Drogues Info Service") == 1
 
 
 def test_the_chain_reports_every_step_to_a_callback_handler(assistant) -> None:

@@ -90,15 +90,21 @@ def test_coverage_is_the_idf_weighted_share_of_chunk_and_title_terms(
     assert {"health", "ministri", "test", "2016"} <= set(matcher.terms)
     assert {"=tested", "=ministry", "health", "2016"} <= set(matcher.surfaces)
     rows = list(range(0, len(retriever), 7))
-    texts = [set(index_tokens(retriever.table.text(i))) for i in range(len(retriever))]
+    # Each chunk as BM25 read it: in its document's language.
+    lang = {d: "fr" if str(v.get("language", "en")).startswith("fr") else "en"
+            for d, v in hay_assistant.documents.items()}
+    chunk_lang = [lang.get(retriever.table.chunk(i)["doc_id"], "en")
+                  for i in range(len(retriever))]
+    texts = [set(index_tokens(retriever.table.text(i), chunk_lang[i]))
+             for i in range(len(retriever))]
     features = [matcher.alternatives[t] for t in matcher.terms] + [{w} for w in matcher.surfaces]
 
     def df(alts: set[str]) -> int:
         return max(sum(1 for t in texts if alt in t) for alt in alts)
 
     # The document's title counts with the chunk ("according to ... Hidalgo's letter").
-    with_title = {i: texts[i] | set(index_tokens(retriever.table.chunk(i)["title"]))
-                  for i in rows}
+    with_title = {i: texts[i] | set(index_tokens(retriever.table.chunk(i)["title"],
+                                                 chunk_lang[i])) for i in rows}
     # A word no chunk or title has ("conclude" here) tells no passage from another: left out.
     assert "conclud" in matcher.terms and df({"conclud"}) == 0
     features = [f for f in features if df(f) or any(f & with_title[i] for i in rows)]

@@ -34,6 +34,18 @@ _HOW_MANY = re.compile(r"\b(how (many|much)|number of|combien|nombre de|quel nom
 _NAME_TOKEN = re.compile(r"[^\W_][\w'’-]*")
 
 
+# A year or a day of a month states when, not how many: "démantelé le 5 octobre 2022" does
+# not answer "how many people lived in the camp".
+_DATE = re.compile(
+    r"\b(1[89]|20)\d\d\b|\b\d{1,2}(er)? (jan|feb|fev|mar|apr|avr|may|mai|jun|juin|jul|juil|aug|"
+    r"aou|sep|oct|nov|dec)\w*|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w* \d{1,2}\b",
+    re.IGNORECASE)
+
+
+def _gives_count(text: str) -> bool:
+    return bool(_NUMBER.search(_DATE.sub(" ", fold(text))))
+
+
 def _asks_for_number(question: str) -> bool:
     return bool(_HOW_MANY.search(fold(question)))
 
@@ -58,6 +70,11 @@ def named_terms(query: Query) -> dict[str, str]:
             if stem not in GENERIC_STEMS:
                 out.setdefault(stem, word)
     return out
+
+
+def name_forms(stem: str, word: str) -> frozenset[str]:
+    """What text must hold to name `word`: its English or its French stem."""
+    return frozenset((stem, *lexical_tokens(word, "fr")))
 
 
 _SENTENCE_END = re.compile(r"[.!?…]+[”\"»’)\]]*(?=\s)|\n\s*\n|\n")
@@ -161,8 +178,10 @@ class SentenceAnswerer:
         self._vectors_lock = threading.Lock()
         # The retriever's BM25 vocabulary is the same set of stems, already built at ingest.
         if vocabulary is None:
-            vocabulary = {t for d in documents.values() for t in lexical_tokens(d["text"])}
+            vocabulary = {t for d in documents.values()
+                          for t in lexical_tokens(d["text"], _lang(d))}
         self.vocabulary = vocabulary
+        self.lang = {doc_id: _lang(d) for doc_id, d in documents.items()}
 
     def spans(self, doc_id: str) -> list[tuple[int, int]]:
         if doc_id not in self._spans:
@@ -208,6 +227,10 @@ class SentenceAnswerer:
                     seen[(p.doc_id, s, e)] = None
         return list(seen)
 
+    def tokens(self, text: str, doc_id: str) -> list[str]:
+        """`lexical_tokens` in the language of the document the text comes from."""
+        return lexical_tokens(text, self.lang.get(doc_id, "en"))
+
     def quotable(self, passages: list[Passage]) -> list[Passage]:
         """The passages whose retrieval score is near the best one's: only they are quoted."""
         cutoff = self.settings.passage_cutoff
@@ -218,28 +241,32 @@ class SentenceAnswerer:
 
     def draft(self, query: Query, query_vector: list[float], passages: list[Passage]) -> Draft:
         """The sentences to quote, or why none is: the gates run from cheapest to dearest."""
-        matcher = query.matcher
         st = self.settings
         keys = self.candidates(self.quotable(passages))
         if not keys:
             return Draft([], 0.0, 0.0, False, "no passage above the score floor")
+        # Across languages the question's own words cannot all be in the passage: a French
+        # question is matched on its glossary translation, and less coverage is asked.
+        cross = query.lang != self.lang.get(passages[0].doc_id, "en")
+        matcher = query.cross_matcher if cross else query.matcher
+        min_coverage = st.cross_min_coverage if cross else st.min_coverage
         names = named_terms(query)
-        unknown = [w for t, w in names.items() if t not in self.vocabulary]
+        unknown = [w for t, w in names.items() if not name_forms(t, w) & self.vocabulary]
         if unknown:
             return Draft([], 0.0, 0.0, False, f"the sources never mention: {', '.join(unknown)}")
         scored = self._score(keys, np.asarray(query_vector, dtype=np.float32), matcher)
-        evidence = {t for p in passages for t in lexical_tokens(p.text)}
+        evidence = {t for p in passages for t in self.tokens(p.text, p.doc_id)}
         coverage = matcher.share(evidence)
         if _asks_for_number(query.original):
             # A "how many" question is only answered by a sentence that gives a figure.
-            scored = [x for x in scored if _NUMBER.search(x.text) and x.overlap > 0]
+            scored = [x for x in scored if _gives_count(x.text) and x.overlap > 0]
             if not scored:
                 return Draft([], coverage, 0.0, False, "the question asks for a figure; none found")
         best = scored[0].score
         if best < st.min_evidence:
             why = f"best sentence score {best:.2f} < {st.min_evidence}"
             return Draft([], coverage, best, False, why, scored)
-        if coverage < st.min_coverage:
+        if coverage < min_coverage:
             missing = ", ".join(matcher.missing(evidence))
             return Draft(
                 [], coverage, best, False,
@@ -248,7 +275,7 @@ class SentenceAnswerer:
                 scored,
             )
         chosen = [self.with_context(x) for x in self._choose(scored, best)]
-        why = self._quoted_gap(chosen, passages, names, matcher)
+        why = self._quoted_gap(chosen, passages, names, matcher, min_coverage)
         if why:
             return Draft([], coverage, best, False, why, scored)
         return Draft(_merge(chosen), coverage, best, True, "grounded", scored)
@@ -259,7 +286,7 @@ class SentenceAnswerer:
         scored: list[ScoredSentence] = []
         for (doc_id, s, e), vec in zip(keys, self._sentence_vectors(keys), strict=True):
             text = self.documents[doc_id]["text"][s:e]
-            stems = set(lexical_tokens(text))
+            stems = set(self.tokens(text, doc_id))
             overlap = matcher.share(stems)
             cosine = float(np.dot(vec, q))
             title = self.documents[doc_id]["title"]
@@ -286,7 +313,7 @@ class SentenceAnswerer:
         return chosen
 
     def _quoted_gap(self, chosen: list[ScoredSentence], passages: list[Passage],
-                    names: dict[str, str], matcher: TermMatcher) -> str:
+                    names: dict[str, str], matcher: TermMatcher, min_coverage: float) -> str:
         """Why the passages quoted do not answer the question together ("" when they do).
 
         Among many documents on the same subject, the top passages together can match every
@@ -296,16 +323,18 @@ class SentenceAnswerer:
                   if any(p.doc_id == x.doc_id and p.start < x.end and x.start < p.end
                          for x in chosen)]
         # Token lists are cached by text, so the passages are not tokenised again.
-        per_passage = [set(lexical_tokens(p.text)) | set(lexical_tokens(p.title)) for p in quoted]
+        per_passage = [set(self.tokens(p.text, p.doc_id)) | set(self.tokens(p.title, p.doc_id))
+                       for p in quoted]
         quoted_stems = set().union(*per_passage)
         # One quoted passage must give every name and figure of the question together: a
         # passage on Marseille and another on 2023 do not answer "Marseille in 2023".
-        if names and not any(all(t in stems for t in names) for stems in per_passage):
-            absent = [w for t, w in names.items() if t not in quoted_stems]
+        forms = {t: name_forms(t, w) for t, w in names.items()}
+        if names and not any(all(f & stems for f in forms.values()) for stems in per_passage):
+            absent = [w for t, w in names.items() if not forms[t] & quoted_stems]
             return (f"the passages quoted never mention: {', '.join(absent)}" if absent else
                     f"no passage quoted mentions {', '.join(names.values())} together")
         quoted_coverage = matcher.share(quoted_stems)
-        if quoted_coverage < self.settings.min_coverage:
+        if quoted_coverage < min_coverage:
             return (f"the passages quoted hold only {quoted_coverage:.0%} of the question's "
                     f"specific terms (missing: {', '.join(matcher.missing(quoted_stems))})")
         return ""
@@ -364,3 +393,7 @@ def _merge(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
             continue
         merged.append(x)
     return merged
+
+
+def _lang(doc: dict[str, Any]) -> str:
+    return "fr" if str(doc.get("language", "en")).startswith("fr") else "en"

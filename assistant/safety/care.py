@@ -27,7 +27,24 @@ TEXT = {
     "address": {"en": "Address", "fr": "Adresse"},
     "hours": {"en": "Hours", "fr": "Horaires"},
     "free": {"en": "free", "fr": "gratuit"},
+    "call_first": {"en": "Call first: not taking new patients at the moment.",
+                   "fr": "Appelez avant : ne prend pas de nouveaux patients en ce moment."},
+    "and": {"en": " and ", "fr": " et le "},
 }
+
+# A care reply names Drogues Info Service once, on its own last line; the other lines that
+# send people to it say "the helpline below" instead (longest forms first).
+POINTER_MENTIONS: dict[str, list[tuple[str, str]]] = {
+    "en": [("Drogues Info Service", "the helpline below")],
+    "fr": [("auprès de Drogues Info Service", "auprès de la ligne d'écoute ci-dessous"),
+           ("à Drogues Info Service", "à la ligne d'écoute ci-dessous"),
+           ("via Drogues Info Service", "via la ligne d'écoute ci-dessous"),
+           ("Drogues Info Service", "la ligne d'écoute ci-dessous")],
+}
+
+STATUSES = ("open", "suspended", "intake_paused")
+# A line of a care reply: name (and phone), what it offers, how to reach it.
+DASH = " — "
 
 # Which entries a care reply shows for a topic, most relevant first.
 TOPIC_ENTRIES: dict[str, list[str]] = {
@@ -67,12 +84,39 @@ class CareEntry:
     source: str = ""
     confidence: str = ""
     checked: str = ""
+    # What care replies read (CARE_NEEDS.md): whether it can be shown, which needs it meets,
+    # how to get there worded after its confidence, and the reply wording.
+    status: str = "open"
+    needs: list[str] = field(default_factory=list)
+    how_to_reach: dict[str, str] | None = None
+    address_confidence: str | None = None
+    confidence_parts: dict[str, str] | None = None
+    names: dict[str, str] | None = None
+    offer: dict[str, str] | None = None
+    area: dict[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"{self.id}: status {self.status!r} is not one of {STATUSES}")
+        if self.status == "suspended" and self.needs:
+            raise ValueError(f"{self.id}: a suspended entry meets no need")
+        if self.status == "intake_paused" and not self.how_to_reach:
+            raise ValueError(f"{self.id}: an intake_paused entry needs its 'call first' note")
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> CareEntry:
         data = dict(raw)
         data["purpose"] = data.pop("for")
         return cls(**data)
+
+    @property
+    def showable(self) -> bool:
+        """Whether a reply may send people to it (never a suspended service)."""
+        return self.status != "suspended"
+
+    def display_name(self, lang: Lang) -> str:
+        """The name in the reply's language (its gloss translated), else the one name."""
+        return self.names[lang] if self.names else self.name
 
     def hours_text(self, lang: Lang) -> str | None:
         """Confirmed hours as written; unconfirmed hours only as a prompt to check them."""
@@ -84,14 +128,17 @@ class CareEntry:
 
     def resource(self, lang: Lang) -> dict[str, Any]:
         """The JSON-able form used in Answer.resources."""
-        out: dict[str, Any] = {"id": self.id, "name": self.name, "phone": self.phone,
-                               "url": self.url, "for": self.purpose[lang]}
+        out: dict[str, Any] = {"id": self.id, "name": self.display_name(lang),
+                               "phone": self.phone, "url": self.url, "for": self.purpose[lang]}
         if self.address:
             out["address"] = self.address[lang]
         if hours := self.hours_text(lang):
             out["hours"] = hours
         if self.caution:
             out["caution"] = self.caution[lang]
+        if self.how_to_reach:
+            out["how_to_reach"] = self.how_to_reach[lang]
+        out["status"] = self.status
         out["source"] = self.source
         out["checked"] = self.checked
         return out
@@ -107,6 +154,48 @@ class CareEntry:
         if self.url:
             parts.append(self.url.removeprefix("https://").removeprefix("www."))
         return "- " + ". ".join(p.rstrip(".") for p in parts) + "."
+
+
+    def reply_line(self, lang: Lang) -> str:
+        """One line of a care reply: name (and phone) - what it offers - how to reach it.
+
+        Only the directory's own words: the address when it is confirmed (else the area and
+        the how-to-reach note, which says it is to confirm), hours only when confirmed, and
+        Drogues Info Service as "the helpline below" (the reply's last line names it)."""
+        reach = _unpointed(self.how_to_reach[lang], lang) if self.how_to_reach else ""
+        if self.status == "intake_paused" and not _says_call_first(reach):
+            reach = f"{TEXT['call_first'][lang]} {reach}".strip()
+        head = self.display_name(lang)
+        if self.phone and self.phone not in f"{head} {reach}":
+            head = f"{head}{_colon(lang)}{self.phone}"
+        offer = self.offer[lang] if self.offer else _unpointed(self.purpose[lang], lang)
+        where = []
+        if self.address and self.address_confidence == "H":
+            where.append(self.address[lang])
+        elif self.area:
+            where.append(self.area[lang])
+        if reach:
+            where.append(reach)
+        if self.hours and self.hours_confidence == "H":
+            where.append(f"{TEXT['hours'][lang]}{_colon(lang)}{self.hours[lang]}")
+        parts = [head, offer.rstrip("."), ". ".join(p.rstrip(".") for p in where)]
+        return "- " + DASH.join(p for p in parts if p) + "."
+
+    def suspended_line(self, lang: Lang) -> str:
+        """For a suspended entry someone asks about: that it is suspended, in its own words
+        (never as a place to go)."""
+        note = (self.how_to_reach or self.caution or self.purpose)[lang]
+        return f"{self.display_name(lang)}{_colon(lang)}{_unpointed(note, lang)}"
+
+
+def _unpointed(text: str, lang: Lang) -> str:
+    for name, instead in POINTER_MENTIONS[lang]:
+        text = text.replace(name, instead)
+    return text
+
+
+def _says_call_first(text: str) -> bool:
+    return text.lower().startswith(("call first", "appelez avant"))
 
 
 def _colon(lang: Lang) -> str:
@@ -149,8 +238,21 @@ class CareDirectory:
     def pointer_resource(self, lang: Lang) -> dict[str, Any]:
         return self.get(POINTER_ID).resource(lang)
 
-    def checked_note(self, lang: Lang) -> str:
-        return TEXT["checked"][lang].format(date=self.last_checked)
+    def checked_note(self, lang: Lang, entries: list[CareEntry] | None = None) -> str:
+        """"checked <date>": the directory's date, or the dates the given entries were
+        checked on (a reply shows when what it shows was checked)."""
+        dates = sorted({e.checked for e in entries or [] if e.checked}) or [self.last_checked]
+        return TEXT["checked"][lang].format(date=TEXT["and"][lang].join(dates))
+
+    def pointer_reply_line(self, lang: Lang) -> str:
+        """The one Drogues Info Service line of a care reply: phone, offer, hours, website."""
+        dis = self.get(POINTER_ID)
+        parts = [f"{dis.name}{_colon(lang)}{dis.phone}", (dis.offer or dis.purpose)[lang]]
+        if hours := dis.hours_text(lang):
+            parts.append(hours)
+        if dis.url:
+            parts.append(dis.url.removeprefix("https://").removeprefix("www."))
+        return "- " + DASH.join(p.rstrip(".") for p in parts) + "."
 
     def banner(self, lang: Lang) -> list[dict[str, str]]:
         """Data for a UI care banner: a list of {"label", "phone", "note"} dicts, most urgent

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.safety.care import CareDirectory, CareEntry
+from assistant.safety.care import POINTER_ID, CareDirectory, CareEntry
 from assistant.safety.classifier import (
     EMERGENCY,
     HEAD_PATH,
@@ -27,6 +27,7 @@ from assistant.safety.classifier import (
     MessageClassifier,
     Verdict,
 )
+from assistant.safety.needs import CareNeeds, choose_entries, detect_needs, needs_from_topics
 from assistant.safety.rules import (
     DRUG_CORE,
     FACTUAL_QUESTION,
@@ -69,6 +70,9 @@ class Decision:
     # "pass" when the classifier was unsure between care and a plain question: the service
     # then answers from the documents if they answer it strongly, with care entries beside.
     alternative: str | None = None
+    # What the message asks for (need tags, who is asking): chooses a care reply's entries;
+    # it never changes the kind.
+    care_needs: CareNeeds | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "label": self.label, "lang": self.lang,
@@ -208,6 +212,7 @@ class Guardrails:
             decision = self._continuation(decision, text, history)
         decision.lang, decision.verdict = language, verdict
         decision.rules = [f"{kind}: {name}" for kind, name in hits]
+        decision.care_needs = detect_needs(message)
         return decision
 
     def scan(self, message: str, *, lang: str | None = None, window: int = 2000,
@@ -274,14 +279,7 @@ class Guardrails:
             entries = [self.care.get("caarud"), self.care.get("drogues-info-service")]
             return REPLY["refusal"][lang], self._resources(entries, lang)
         if decision.kind == "care":
-            entries = self.care.for_topics(decision.topics)
-            distress = decision.label == "care_distress" or "distress" in decision.topics
-            opening = REPLY["distress"][lang] if distress else REPLY["care"][lang]
-            lines = [opening, *(e.line(lang) for e in entries)]
-            if distress or "suicide" in decision.topics:
-                lines.insert(0, REPLY["care_3114"][lang])
-            lines.append(f"({self.care.checked_note(lang)})")
-            return "\n".join(lines), self._resources(entries, lang)
+            return self._care(decision)
         if decision.kind == "out_of_scope":
             return REPLY["out_of_scope"][lang], [self.care.pointer_resource(lang)]
         return "", []
@@ -302,6 +300,33 @@ class Guardrails:
         text = "\n".join(lines)
         return text, self._resources([self.care.get(i) for i in ids], lang)
 
+    def _care(self, decision: Decision) -> tuple[str, list[dict]]:
+        """The entries that fit what the message asks, one line each in the reply's language,
+        then the one Drogues Info Service line and when what is shown was checked."""
+        lang = decision.lang
+        distress = decision.label == "care_distress" or "distress" in decision.topics
+        # A decision made without reading its message (rules-only callers): topics as needs.
+        reading = decision.care_needs or needs_from_topics(decision.topics)
+        choice = choose_entries(self.care, reading, distress=distress)
+        if distress:
+            opening = REPLY["distress"][lang]
+        elif set(reading.needs) & STILL_USING and any(e.id in CAARUD_IDS for e in choice.entries):
+            opening = REPLY["care"][lang]  # "no need to stop" only to someone who still uses
+        else:
+            opening = REPLY["care_plain"][lang]
+        lines = [opening]
+        if distress or "suicide" in decision.topics:
+            lines.insert(0, REPLY["care_3114"][lang])
+        if choice.halte_smokers:
+            lines.append(REPLY["halte_smokers"][lang])
+        for entry in choice.suspended:  # asked about by name: say it is closed, never send
+            lines.append(entry.suspended_line(lang))
+        lines += [e.reply_line(lang) for e in choice.entries]
+        lines.append(self.care.pointer_reply_line(lang))
+        shown = [*choice.entries, self.care.get(POINTER_ID)]
+        lines.append(f"({self.care.checked_note(lang, shown)})")
+        return "\n".join(lines), self._resources(shown, lang)
+
     @staticmethod
     def _resources(entries: list[CareEntry], lang: Lang) -> list[dict]:
         return [e.resource(lang) for e in entries]
@@ -313,6 +338,11 @@ def _last_user(history: list[dict]) -> str | None:
             return str(turn["content"])
     return None
 
+
+# Entries that are CAARUDs (low threshold: no need to stop using), for the reply's opening.
+CAARUD_IDS = frozenset({"caarud", "caarud-ego-aurore", "gaia-paris-caarud-csapa",
+                        "espace-femmes-oppelia"})
+STILL_USING = frozenset({"harm_reduction_kit", "injection_room", "rest_sleep", "naloxone"})
 
 REPLY: dict[str, dict[str, str]] = {
     "emergency_overdose": {
@@ -361,10 +391,20 @@ REPLY: dict[str, dict[str, str]] = {
               "Service (0 800 23 13 13, gratuit et anonyme) peut vous écouter et vous orienter.",
     },
     "care": {
-        "en": "Here is where to find help (free, and you do not have to stop using to be welcomed "
-              "at a CAARUD):",
-        "fr": "Voici où trouver de l'aide (gratuit ; pas besoin d'arrêter de consommer pour être "
+        "en": "Here is where to find help (you do not have to stop using to be welcomed at a "
+              "CAARUD):",
+        "fr": "Voici où trouver de l'aide (pas besoin d'arrêter de consommer pour être "
               "accueilli·e dans un CAARUD) :",
+    },
+    "care_plain": {
+        "en": "Here is where to find help:",
+        "fr": "Voici où trouver de l'aide :",
+    },
+    "halte_smokers": {
+        "en": "The Paris halte soins addictions (beside Lariboisière hospital) admits injection "
+              "only: people who smoke crack are not admitted there.",
+        "fr": "La halte soins addictions de Paris (à côté de l'hôpital Lariboisière) accueille "
+              "uniquement l'injection : les personnes qui fument du crack n'y sont pas admises.",
     },
     "distress": {
         "en": "That sounds really hard, and you don't have to deal with it alone. People you "

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.safety.classifier import KIND_OF
+from assistant.safety.classifier import HEAD_PATH, KIND_OF
 from assistant.safety.guardrails import KINDS, Guardrails
 
 
@@ -108,8 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="assistant guard-eval", description=__doc__)
     parser.add_argument("file", type=Path)
     parser.add_argument("--misses", action="store_true", help="list every wrong reply kind")
+    parser.add_argument("--head", type=Path, default=HEAD_PATH, help="the trained head to use")
     args = parser.parse_args(argv)
-    guard = Guardrails.load(CareDirectory.load(get_settings().paths.care_directory))
+    guard = Guardrails.load(CareDirectory.load(get_settings().paths.care_directory), args.head)
     result = score(guard, read_labelled(args.file))
     print("\n".join(result.lines()))
     if args.misses:

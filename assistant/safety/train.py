@@ -180,7 +180,8 @@ class Report:
         ]
 
 
-def train(encoder: Any, data_dir: Path = DATA_DIR, c: float = C) -> Report:
+def train(encoder: Any, data_dir: Path = DATA_DIR, c: float = C,
+          encoder_name: str = ENCODER) -> Report:
     """Fit, calibrate and set thresholds; returns the head (not saved) and its figures."""
     t0 = time.perf_counter()
     rows = read_rows(training_paths(data_dir))
@@ -195,7 +196,7 @@ def train(encoder: Any, data_dir: Path = DATA_DIR, c: float = C) -> Report:
     head = Head(model.coef_.astype(np.float32), model.intercept_.astype(np.float32), LABELS, t,
                 {}, [str(v) for v in vectorizer.get_feature_names_out()],
                 vectorizer.idf_.astype(np.float32),
-                {"encoder": ENCODER, "data_sha256": digest(rows), "rows": len(rows), "C": c})
+                {"encoder": encoder_name, "data_sha256": digest(rows), "rows": len(rows), "C": c})
     p_val = y_val = None
     if val_rows:
         v_texts = [r["text"] for r in val_rows]
@@ -255,10 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="assistant train-guard", description=__doc__)
     parser.add_argument("--out", type=Path, default=HEAD_PATH)
     parser.add_argument("--c", type=float, default=C, help="inverse regularisation strength")
+    parser.add_argument("--encoder", default=ENCODER, help="the sentence encoder to train on")
     args = parser.parse_args(argv)
     from assistant.store.embeddings import get_embeddings
 
-    report = train(get_embeddings(ENCODER), c=args.c)
+    report = train(get_embeddings(args.encoder), c=args.c, encoder_name=args.encoder)
     report.head.save(args.out)
     print("\n".join(report.lines()))
     print(f"saved {args.out}")

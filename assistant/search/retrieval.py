@@ -17,6 +17,7 @@ from assistant.store.sidecar import ChunkTable, open_table
 from assistant.store.vectorstore import VectorIndex
 from assistant.text.analysis import (
     SURFACE,
+    foreign_stems,
     index_tokens,
     lexical_tokens,
     stemmer,
@@ -80,7 +81,7 @@ class Query:
     leftover: str = ""  # French words the glossary did not translate
     synonyms: list[str] = field(default_factory=list)  # of the question or its expansion
     terms: list[str] = field(default_factory=list)  # BM25's tokens (`index_tokens`)
-    expansion_only: bool = False
+    dense: str = "question+expansion"  # settings.retrieval.french_dense_text
 
     @property
     def dense_text(self) -> str:
@@ -89,14 +90,24 @@ class Query:
         The domain synonyms are added to its vector instead (`HybridRetriever.query_vector`):
         as words in the text they cost 0.4-0.9 ms more embedding on the dev questions that get
         them, and the guardrails could not share the question's vector."""
-        if self.expansion and self.expansion_only:
+        if self.expansion and self.dense == "expansion":
             return self.expansion
+        if self.dense == "question":  # a multilingual model reads the French itself
+            return self.original
         return " ".join(t for t in (self.original, self.expansion) if t)
 
     @cached_property
     def matcher(self) -> TermMatcher:
         """The question's specific terms, made once for the re-rank and the answerer."""
         return TermMatcher.for_query(self)
+
+    @cached_property
+    def cross_matcher(self) -> TermMatcher:
+        """For passages in the other language: a translated question's terms without the
+        words the glossary left in French (they cannot be in an English passage)."""
+        if not self.expansion:
+            return self.matcher
+        return TermMatcher.for_query(self, translated_only=True)
 
 
 def make_query(question: str, lang: Lang, settings: RetrievalSettings) -> Query:
@@ -108,9 +119,12 @@ def make_query(question: str, lang: Lang, settings: RetrievalSettings) -> Query:
         syn = synonyms(expansion or question)
     # Words about the sources ("according to the article") match everything equally.
     pairs = word_stems(" ".join((question, expansion, *syn)))
-    terms = with_surfaces(p for p in pairs if p[1] not in _META_STEMS)
-    only = settings.french_dense_text == "expansion"
-    return Query(question, lang, expansion, leftover, syn, terms, expansion_only=only)
+    pairs = [p for p in pairs if p[1] not in _META_STEMS]
+    # The French stems of the same words reach French documents (English ones have none).
+    french = [s for s in foreign_stems([w for w, _ in pairs]) if s not in GENERIC_STEMS]
+    terms = list(dict.fromkeys([*with_surfaces(pairs), *french]))
+    return Query(question, lang, expansion, leftover, syn, terms,
+                 dense=settings.french_dense_text)
 
 
 class HybridRetriever:
@@ -352,17 +366,26 @@ def _top(scores: np.ndarray, k: int, positive: bool = False) -> tuple[np.ndarray
     return best, scores[best]
 
 
-def _specific_text(query: Query) -> str:
-    """For a translated French question, the English expansion plus the untranslated rest."""
-    return f"{query.expansion} {query.leftover}" if query.expansion else query.original
+def _specific_text(query: Query, translated_only: bool = False) -> str:
+    """For a translated French question, the English expansion plus the untranslated rest
+    (or the expansion alone), else the question."""
+    if not query.expansion:
+        return query.original
+    return query.expansion if translated_only else f"{query.expansion} {query.leftover}"
 
 
-def specific_words(query: Query) -> tuple[list[str], list[str]]:
-    """The question's content stems, minus words that say nothing in this domain, and the
-    surface tokens (`surface_token`) of the words behind them."""
-    pairs = [(w, s) for w, s in word_stems(_specific_text(query)) if s not in GENERIC_STEMS]
+def specific_words(query: Query, translated_only: bool = False
+                   ) -> tuple[list[str], list[str], dict[str, set[str]]]:
+    """The question's content stems, minus words that say nothing in this domain; the
+    surface tokens (`surface_token`) of the words behind them; and each stem's French
+    stems, which a French passage holds instead."""
+    pairs = [(w, s) for w, s in word_stems(_specific_text(query, translated_only))
+             if s not in GENERIC_STEMS]
+    french: dict[str, set[str]] = {}
+    for (_, stem), fr in zip(pairs, foreign_stems([w for w, _ in pairs]), strict=True):
+        french.setdefault(stem, set()).add(fr)
     return (list(dict.fromkeys(s for _, s in pairs)),
-            list(dict.fromkeys(surface_token(w, s) for w, s in pairs)))
+            list(dict.fromkeys(surface_token(w, s) for w, s in pairs)), french)
 
 
 @lru_cache(maxsize=1)
@@ -377,15 +400,18 @@ def _synonym_stems() -> dict[str, frozenset[str]]:
 class TermMatcher:
     """How much of a question's specific terms a text contains, synonyms included."""
 
-    def __init__(self, terms: list[str], surfaces: list[str] | None = None) -> None:
+    def __init__(self, terms: list[str], surfaces: list[str] | None = None,
+                 foreign: dict[str, set[str]] | None = None) -> None:
         self.terms = terms
         self.surfaces = surfaces or []  # the question's own words, for `features`
         alts = _synonym_stems()
-        self.alternatives = {t: {t} | alts.get(t, frozenset()) for t in self.terms}
+        foreign = foreign or {}
+        self.alternatives = {t: {t} | alts.get(t, frozenset()) | foreign.get(t, set())
+                             for t in self.terms}
 
     @classmethod
-    def for_query(cls, query: Query) -> TermMatcher:
-        return cls(*specific_words(query))
+    def for_query(cls, query: Query, translated_only: bool = False) -> TermMatcher:
+        return cls(*specific_words(query, translated_only))
 
     def features(self) -> list[frozenset[str]]:
         """What a passage may contain, one alternative set each: every term's stem or
@@ -409,6 +435,9 @@ class TermMatcher:
 _META = "according article articles report reporting reported source sources say said says"
 _META_STEMS = frozenset(stemmer().stemWords(_META.split()))
 _GENERIC = "crack cocaine drug drugs paris parisian capital city user users people person"
+_GENERIC_FR = ("crack cocaine drogue drogues paris parisien parisienne capitale ville usager "
+               "usagers usageres personne personnes gens consommateur consommateurs")
 GENERIC_STEMS = (
     frozenset(stemmer().stemWords(_GENERIC.split())) | _META_STEMS | EN_STOP | FR_STOP
+    | frozenset(foreign_stems(_GENERIC_FR.split()))
 )

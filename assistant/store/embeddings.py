@@ -68,6 +68,12 @@ class E5Embeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self._model.query(text).tolist()
 
+    def embed_array(self, texts: list[str]) -> np.ndarray:
+        """Queries ("query: " prefix) as one float32 matrix: what the guard classifies."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.asarray(self._model.query(list(texts)), dtype=np.float32)
+
 
 class USEEmbeddings(Embeddings):
     """Google's Universal Sentence Encoder, multilingual v3 (16 languages, French and English

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 SIDECAR_DIR = "sidecar"
 FORMAT = 1
-Tokenizer = Callable[[str], list[str]]
+Tokenizer = Callable[[str, str], list[str]]  # (text, language) -> tokens
 
 
 def tokenizer_name(tokenize: Tokenizer) -> str:
@@ -112,7 +112,9 @@ def build(rows: Iterable[dict[str, Any]], fingerprint: dict[str, Any] | None,
     if rows:
         bm25 = bm25s.BM25()
         # Every chunk gets at least one token so BM25's matrix rows line up with chunks.
-        bm25.index([tokenize(r["text"]) or ["\x00"] for r in rows], show_progress=False)
+        # Each chunk in its document's language (older collections have none: English).
+        bm25.index([tokenize(r["text"], str(r.get("language") or "en")) or ["\x00"]
+                    for r in rows], show_progress=False)
     ids = [r["id"] for r in rows]
     manifest = {"format": FORMAT, "fingerprint": fingerprint, "count": len(rows),
                 "dim": int(vectors.shape[1]), "content_hash": content_hash(ids, fingerprint),

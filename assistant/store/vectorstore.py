@@ -180,6 +180,7 @@ class VectorIndex:
                         "doc_id": doc.id,
                         "doc_hash": doc.content_hash,
                         "title": doc.title,
+                        "language": "fr" if doc.language.startswith("fr") else "en",
                         "start": c.start,
                         "end": c.end,
                         "chunk_index": c.index,

@@ -1,5 +1,5 @@
 """Lexical analysis shared by the index and the questions: folded, stop-worded, stemmed
-tokens for BM25 and term coverage.
+tokens for BM25 and term coverage, in each text's language (English or French Snowball).
 
 Ingest tokenises chunks with `index_tokens`; search and the answerers use `lexical_tokens`
 on questions and sentences. Both stages import this module, so neither imports the other.
@@ -14,31 +14,51 @@ import Stemmer
 
 from assistant.text.language import content_words
 
-
-@lru_cache(maxsize=1)
-def stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
+STEMMERS = {"en": "english", "fr": "french"}
 
 
-def lexical_tokens(text: str) -> list[str]:
+@lru_cache(maxsize=2)
+def stemmer(lang: str = "en") -> Stemmer.Stemmer:
+    """Snowball for the text's language (English for any other)."""
+    return Stemmer.Stemmer(STEMMERS.get(lang, "english"))
+
+
+def lexical_tokens(text: str, lang: str = "en") -> list[str]:
     """Folded, stop-worded, stemmed tokens for BM25 and term coverage."""
     if len(text) > _CACHED_CHARS:
-        return uncached_lexical_tokens(text)
-    return list(_cached_tokens(text))
+        return uncached_lexical_tokens(text, lang)
+    return list(_cached_tokens(text, lang))
 
 
-def uncached_lexical_tokens(text: str) -> list[str]:
+def uncached_lexical_tokens(text: str, lang: str = "en") -> list[str]:
     """`lexical_tokens` for bulk work that would only churn the cache."""
-    return stemmer().stemWords(content_words(text))
+    return _tagged(stemmer(lang).stemWords(content_words(text)), lang)
+
+
+def _tagged(stems: list[str], lang: str) -> list[str]:
+    """French stems carry "fr:": the two stemmers share no token, so an English question
+    ranks English text exactly as before, and reaches French text through its French stems
+    (`foreign_stems`) and the words themselves (`surface_token`)."""
+    return [FRENCH + s for s in stems] if lang == "fr" else stems
 
 
 # Marks a word's own folded form, indexed beside its stem.
 SURFACE = "="
 
 
-def word_stems(text: str) -> list[tuple[str, str]]:
+FRENCH = "fr:"
+
+
+def word_stems(text: str, lang: str = "en") -> list[tuple[str, str]]:
     words = content_words(text)
-    return list(zip(words, stemmer().stemWords(words), strict=True))
+    return list(zip(words, _tagged(stemmer(lang).stemWords(words), lang), strict=True))
+
+
+def foreign_stems(words: list[str]) -> list[str]:
+    """The French stems of (folded) question words: how a question meets French text on
+    names, figures and the words both languages share ("Lariboisière", "audit",
+    "signed"/"signé")."""
+    return _tagged(stemmer("fr").stemWords(words), "fr")
 
 
 def surface_token(word: str, stem: str) -> str:
@@ -46,15 +66,16 @@ def surface_token(word: str, stem: str) -> str:
     return stem if word == stem else SURFACE + word
 
 
-def index_tokens(text: str) -> list[str]:
-    """BM25's tokens: each content word's stem and, when it differs, the word itself.
+def index_tokens(text: str, lang: str = "en") -> list[str]:
+    """BM25's tokens: each content word's stem (in the text's language) and, when it
+    differs, the word itself.
 
     Stems let "tested" match "testing"; the word itself lets a rare form count for what it
     is. In a large archive "test" and "testing" may be in thousands of chunks about drug
     testing while "tested" is in one, and only the word itself says so (Lucene's
     keyword-repeat filter does the same).
     """
-    return with_surfaces(word_stems(text))
+    return with_surfaces(word_stems(text, lang))
 
 
 def with_surfaces(pairs: Iterable[tuple[str, str]]) -> list[str]:
@@ -68,5 +89,5 @@ _CACHED_CHARS = 2000
 
 
 @lru_cache(maxsize=4096)
-def _cached_tokens(text: str) -> tuple[str, ...]:
-    return tuple(uncached_lexical_tokens(text))
+def _cached_tokens(text: str, lang: str) -> tuple[str, ...]:
+    return tuple(uncached_lexical_tokens(text, lang))

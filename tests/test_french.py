@@ -1,0 +1,89 @@
+"""French documents as sources: per-language lexical analysis and answers across languages.
+
+The French document (tests/data/french/reperes-crack-paris.md, compiled by the project from
+the dated sources of ../shared/care_facts.md) is ingested beside the real English corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluation import evaluate, load_questions
+from assistant.ingest.indexing import ingest
+from assistant.service import Assistant
+from assistant.text.analysis import index_tokens, lexical_tokens
+from tests.conftest import DEV_QUESTIONS, copy_corpus, make_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+FRENCH_DOC = ROOT / "tests" / "data" / "french" / "reperes-crack-paris.md"
+QUESTIONS = ROOT / "tests" / "data" / "questions"
+
+
+@pytest.fixture(scope="module")
+def bilingual(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    root = tmp_path_factory.mktemp("bilingual")
+    s = make_settings(root, copy_corpus(root / "corpus"))
+    shutil.copy(FRENCH_DOC, s.paths.corpus_dir / FRENCH_DOC.name)
+    ingest(s)
+    return Assistant(s, build_index=False)
+
+
+def _test_split(path: Path) -> list:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    keep = {r["id"] for r in rows if r.get("split") == "test"}
+    return [q for q in load_questions(path) if q.id in keep]
+
+
+def test_french_text_is_stemmed_as_french() -> None:
+    tokens = index_tokens("Les usagers ont été évacués des jardins", "fr")
+    assert "fr:evacu" in tokens and "=evacues" in tokens
+    assert not [t for t in lexical_tokens("The users were evacuated") if t.startswith("fr:")]
+
+
+def test_the_french_chunks_are_indexed_in_french(bilingual: Assistant) -> None:
+    vocab = bilingual.retriever.vocabulary
+    assert "fr:sign" in vocab  # "signé", French Snowball, tagged
+    assert bilingual.documents["reperes-crack-paris"]["language"] == "fr"
+
+
+@pytest.mark.parametrize("question, fact", [
+    ("Quand le plan crack a-t-il été signé ?", "27 mai 2019"),
+    ("quand le plan crack a ete signe", "27 mai 2019"),
+    ("Le camp de la Forceval a été démantelé quand ?", "5 octobre 2022"),
+    ("Combien d'actions comptait le plan crack ?", "33 actions"),
+])
+def test_questions_on_the_french_document_quote_it(bilingual: Assistant, question: str,
+                                                   fact: str) -> None:
+    a = bilingual.ask(question)
+    assert a.kind == "answer", a.trace.get("answerer")
+    assert fact in a.text
+    assert a.citations[0].doc_id == "reperes-crack-paris"
+    c = a.citations[0]
+    assert bilingual.documents[c.doc_id]["text"][c.start:c.end] == c.quote
+    # The fixed text follows the question; the quote stays in French.
+    assert a.text.startswith("D'après les sources")
+
+
+def test_held_out_french_question_sets(bilingual: Assistant) -> None:
+    """The test parts (never tuned on): French questions on English documents, and French
+    and English questions on the French document."""
+    cross = evaluate(bilingual, _test_split(QUESTIONS / "cross_language.jsonl")).metrics()
+    doc = evaluate(bilingual, _test_split(QUESTIONS / "french_doc.jsonl")).metrics()
+    print("fr->en", cross["retrieval_hit_rate_at_5"], cross["fact_accuracy"],
+          "fr doc", doc["retrieval_hit_rate_at_5"], doc["fact_accuracy"])
+    assert cross["citation_validity"] == doc["citation_validity"] == 1.0
+    # Floors just under the figures measured with the default model on 2026-12-02 (fr->en
+    # 0.92 / 0.46, French document 0.89 / 0.39: README "Which embedding model").
+    assert cross["retrieval_hit_rate_at_5"] >= 0.9 and cross["fact_accuracy"] >= 0.4
+    assert doc["retrieval_hit_rate_at_5"] >= 0.85 and doc["fact_accuracy"] >= 0.35
+
+
+def test_english_dev_questions_hold_with_a_french_document_in_the_index(
+        bilingual: Assistant) -> None:
+    m = evaluate(bilingual, load_questions(DEV_QUESTIONS)).metrics()
+    assert m["retrieval_hit_rate_at_5"] == 1.0
+    assert m["fact_accuracy"] == 1.0 and m["kind_accuracy"] == 1.0
