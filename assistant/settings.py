@@ -100,12 +100,14 @@ class AnswerSettings(BaseModel):
     # Sentences are quoted only from passages whose retrieval score reaches this share of
     # the best passage's (0: from every retrieved passage).
     passage_cutoff: float = 0.8
-    # Below this combined score the sources are taken not to cover the question.
-    min_evidence: float = 0.3
+    # Below this combined score the sources are taken not to cover the question. This and
+    # min_coverage were tuned on the train split of tests/data/questions (0.3 / 0.5 before:
+    # train facts 66% -> 69%, the held-out test split 58% -> 60%, dev unchanged).
+    min_evidence: float = 0.25
     # Share of the question's specific terms that must be found in the evidence; across
     # languages (a French question, English passages, or the reverse) fewer can be.
     # Tuned for USE on the train splits of tests/data/questions (bench/bench_french.py).
-    min_coverage: float = 0.5
+    min_coverage: float = 0.4
     cross_min_coverage: float = 0.25
     # A care reply adds what the sources say only when it is this strong: someone asking for
     # help should not get loosely related quotes after the directory.
