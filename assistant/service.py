@@ -31,7 +31,7 @@ from assistant.search.followup import rewrite_question
 from assistant.search.retrieval import HybridRetriever, Query, make_query
 from assistant.settings import LimitSettings, Settings, get_settings
 from assistant.store.vectorstore import VectorIndex
-from assistant.text.language import Lang, detect_language
+from assistant.text.language import Lang, detect_language, format_int
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +91,9 @@ INPUT_TEXT = {
         "Écrivez votre question.",
     },
     "too_long": {
-        "en": "Your message is {n:,} characters long; I can read up to {limit:,}. "
+        "en": "Your message is {n} characters long; I can read up to {limit}. "
         "Please send the question itself, in a few lines.",
-        "fr": "Votre message fait {n:,} caractères ; je peux en lire {limit:,} au plus. "
+        "fr": "Votre message fait {n} caractères ; je peux en lire {limit} au plus. "
         "Envoyez la question elle-même, en quelques lignes.",
     },
 }
@@ -339,7 +339,8 @@ class Assistant:
                 reply, resources = self.guardrails.reply(decision)
                 answer = Answer("emergency", lang, reply, resources=resources)
             else:
-                msg = INPUT_TEXT["too_long"][lang].format(n=len(text), limit=limits.message_chars)
+                msg = INPUT_TEXT["too_long"][lang].format(
+                    n=format_int(len(text), lang), limit=format_int(limits.message_chars, lang))
                 answer = Answer("out_of_scope", lang, msg)
         else:
             turn = self.chain.invoke(turn)

@@ -7,6 +7,7 @@ with UPDATE_README_SCREENSHOT=1 the citation test also refreshes docs/screenshot
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -192,11 +193,33 @@ def test_interface_follows_a_french_question(page: WebDriver) -> None:
     wait_for(page, lambda d: "For the public" in d.find_element(By.TAG_NAME, "body").text)
 
 
+# Interface strings of English mode that must not be seen in French mode (whole words).
+ENGLISH_UI = ("For the public", "For journalists", "New conversation", "Ask", "Staff",
+              "Feedback on a reply", "Need help now?", "free and anonymous", "Sources panel",
+              "Interface language", "Chat / Conversation", "Published", "checked")
+
+
+def test_french_mode_has_no_english_interface_text(page: WebDriver) -> None:
+    page.execute_script("window.scrollTo(0, 0)")
+    page.find_element(By.XPATH, "//*[@id='lang-choice']//label[contains(., 'Français')]").click()
+    wait_for(page, lambda d: "Pour le public" in d.find_element(By.TAG_NAME, "body").text)
+    reply = ask(page, "Où trouver de l'aide pour arrêter le crack à Paris ?")
+    assert reply.text.strip()
+    wait_for(page, lambda d: d.execute_script("return document.documentElement.lang") == "fr")
+    body = page.find_element(By.TAG_NAME, "body").text
+    found = [w for w in ENGLISH_UI if re.search(rf"(?<![\w']){re.escape(w)}(?![\w'])", body)]
+    assert not found, found
+    tabs = [t.text for t in page.find_elements(By.CSS_SELECTOR, "button[role='tab']")]
+    assert "Conversation" in tabs and "Équipe" in tabs, tabs
+    shot(page, "french-mode.png")
+
+
 def test_staff_tab_needs_the_password_and_shows_the_trace(page: WebDriver) -> None:
     ask(page, SITES_Q)
     ask(page, "and in the 19th?")
     page.execute_script("window.scrollTo(0, 0)")
-    page.find_element(By.XPATH, "//button[@role='tab' and contains(., 'Staff')]").click()
+    page.find_element(By.XPATH, "//button[@role='tab' and (contains(., 'Staff') or "
+                               "contains(., 'Équipe'))]").click()
     # Locked: the staff view is not on the page at all.
     assert not [e for e in page.find_elements(By.CSS_SELECTOR, "#staff-view") if e.is_displayed()]
     pw = wait_for(page, lambda d: d.find_element(By.CSS_SELECTOR, "#staff-password input"))

@@ -21,7 +21,7 @@ from assistant.search.retrieval import GENERIC_STEMS, Query, TermMatcher
 from assistant.settings import AnswerSettings
 from assistant.text.analysis import lexical_tokens
 from assistant.text.contact import voice
-from assistant.text.language import Lang, fold
+from assistant.text.language import Lang, fold, format_int
 
 _LEADING_PRONOUN = re.compile(r"(?i)(they|he|she|it|this|that|these|those|its)\b")
 _NUMBER = re.compile(
@@ -134,7 +134,7 @@ TEXT = {
         "checked contacts are below)",
         "no_answer": "The sources I have don't cover this, so I can't answer it without guessing.",
         "covers": "They cover:",
-        "more": "; and {n:,} more documents",
+        "more": "; and {n} more documents",
         "empty_index": "No documents are indexed yet, so I can't answer from sources.",
     },
     "fr": {
@@ -146,7 +146,7 @@ TEXT = {
             "je ne peux donc pas y répondre sans inventer."
         ),
         "covers": "Elles portent sur :",
-        "more": " ; et {n:,} autres documents",
+        "more": " ; et {n} autres documents",
         "empty_index": (
             "Aucun document n'est encore indexé : je ne peux pas répondre à partir de sources."
         ),
@@ -366,7 +366,7 @@ class SentenceAnswerer:
             shown = [d["title"] for d in islice(self.documents.values(), MAX_TITLES)]
             titles = "; ".join(shown)
             if len(self.documents) > MAX_TITLES:
-                titles += t["more"].format(n=len(self.documents) - MAX_TITLES)
+                titles += t["more"].format(n=format_int(len(self.documents) - MAX_TITLES, lang))
             if not titles:
                 return t["empty_index"], []
             return f"{t['no_answer']} {t['covers']} {titles}.", []

@@ -306,6 +306,13 @@ class Handlers:
             render_sources(turns or [], self.documents, lang),
             render_emergency_alert(self.assistant, lang) if emergency else "",
             gr.update(label=t["lang"]),
+            gr.update(label=t["tab_chat"]),
+            gr.update(label=t["tab_staff"]),
+            gr.update(label=t["feedback"]),
+            t["staff_intro"],
+            gr.update(label=t["staff_password"]),
+            gr.update(value=t["unlock"]),
+            gr.update(label=t["trace"]),
         )
 
     # -- API endpoints -------------------------------------------------------------------------

@@ -48,8 +48,9 @@ def build_app(
             ui_lang=gr.State("en"), fb_target=gr.State(None),
         )
         _header(ui, assistant)
+        t = T["en"]
         with gr.Tabs():
-            with gr.Tab("Chat / Conversation", id="chat"), gr.Row(equal_height=False):
+            with gr.Tab(t["tab_chat"], id="chat") as ui.tab_chat, gr.Row(equal_height=False):
                 with gr.Column(scale=3):
                     _chat(ui)
                     _examples(ui)
@@ -57,7 +58,7 @@ def build_app(
                 with gr.Column(scale=2):
                     ui.sources = gr.HTML(render_sources([], assistant.documents, "en"),
                                          elem_id="sources-panel", js_on_load=None)
-            with gr.Tab("Staff", id="staff"):
+            with gr.Tab(t["tab_staff"], id="staff") as ui.tab_staff:
                 _staff_tab(ui, password)
         _wire_chat(ui, h, settings.ui.concurrency_limit)
         _wire_controls(ui, h)
@@ -115,7 +116,7 @@ def _examples(ui: SimpleNamespace) -> None:
 
 def _feedback_form(ui: SimpleNamespace) -> None:
     t = T["en"]
-    with gr.Accordion(t["feedback"], open=False, elem_id="feedback"):
+    with gr.Accordion(t["feedback"], open=False, elem_id="feedback") as ui.feedback_box:
         ui.rating = gr.Radio(t["rating_choices"], label=t["rating"], value=None,
                              elem_id="fb-rating")
         ui.flags = gr.CheckboxGroup(t["flag_choices"], label=t["flags"], elem_id="fb-flags")
@@ -124,18 +125,17 @@ def _feedback_form(ui: SimpleNamespace) -> None:
 
 
 def _staff_tab(ui: SimpleNamespace, password: str | None) -> None:
-    gr.Markdown("Guardrail decision, rewritten question, retrieved passages with their dense, "
-                "BM25, fused and term-coverage scores, and timings for the last reply in this "
-                "session.")
+    t = T["en"]
+    ui.staff_intro = gr.Markdown(t["staff_intro"])
     with gr.Row(visible=password is not None):
-        ui.pw = gr.Textbox(label="Staff password", type="password", scale=3,
+        ui.pw = gr.Textbox(label=t["staff_password"], type="password", scale=3,
                            elem_id="staff-password")
-        ui.unlock_btn = gr.Button("Unlock", scale=1, elem_id="staff-unlock")
+        ui.unlock_btn = gr.Button(t["unlock"], scale=1, elem_id="staff-unlock")
     ui.staff_note = gr.Markdown("" if password else
                                 "No staff password is set: the staff view is open.")
     with gr.Column(visible=password is None) as staff_box:
         ui.staff_html = gr.HTML(render_staff(None), elem_id="staff-view", js_on_load=None)
-        with gr.Accordion("Full trace (JSON)", open=False):
+        with gr.Accordion(t["trace"], open=False) as ui.trace_box:
             ui.staff_json = gr.JSON(label="trace")
     ui.staff_box = staff_box
 
@@ -145,7 +145,8 @@ def language_outputs(ui: SimpleNamespace) -> list[Any]:
     """The components `Handlers.apply_language` relabels, in its return order."""
     return [ui.title, ui.banner, ui.msg, ui.send, ui.clear_btn, ui.pub_head, ui.jour_head,
             *ui.pub_btns, *ui.jour_btns, ui.rating, ui.flags, ui.comment, ui.fb_send,
-            ui.sources, ui.alert, ui.lang_choice]
+            ui.sources, ui.alert, ui.lang_choice, ui.tab_chat, ui.tab_staff, ui.feedback_box,
+            ui.staff_intro, ui.pw, ui.unlock_btn, ui.trace_box]
 
 
 def _wire_chat(ui: SimpleNamespace, h: Handlers, limit: int) -> None:

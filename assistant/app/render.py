@@ -16,6 +16,7 @@ import yaml
 
 from assistant.models import Citation
 from assistant.safety.care import CareDirectory
+from assistant.text.language import format_int
 
 STRINGS_FILE = Path(__file__).resolve().parent / "strings.yaml"
 MAX_SHOWN_USER_CHARS = 1500  # a 20,000-character paste is acknowledged, not re-displayed
@@ -62,7 +63,7 @@ def render_user(message: str, lang: str) -> str:
     text = message if message is not None else ""
     note = ""
     if len(text) > MAX_SHOWN_USER_CHARS:
-        note = "\n\n_" + esc_md(T[lang]["you_sent"].format(n=len(text))) + "_"
+        note = "\n\n_" + esc_md(T[lang]["you_sent"].format(n=format_int(len(text), lang))) + "_"
         text = text[:MAX_SHOWN_USER_CHARS] + " …"
     if not text.strip():
         text = "␣" * max(1, min(len(text), 3))  # an empty bubble would look like a glitch
@@ -116,7 +117,8 @@ def render_banner(assistant: HasCare, lang: str, *, emergency: bool = False) -> 
         )
     cls = "care-banner emergency" if emergency else "care-banner"
     return (
-        f'<div class="{cls}" role="complementary" aria-label="{esc(T[lang]["care_title"])}">'
+        f'<div class="{cls}" role="complementary" data-lang="{esc(lang)}" '
+        f'aria-label="{esc(T[lang]["care_title"])}">'
         f'<span class="care-title">{esc(T[lang]["care_title"])}</span>{"".join(items)}'
         f'<span class="care-checked">{esc(checked)}</span></div>'
     )
@@ -156,7 +158,7 @@ def render_source_card(
     else:  # offsets disagree with the document: show the quote alone, never a wrong slice
         before, passage, after = "", c.quote, ""
     title = doc.get("title") or c.title or c.doc_id
-    published = doc.get("published") or "unknown"
+    published = doc.get("published") or t["unknown"]
     ref = f"{title}. {doc.get('source', '')} ({t['published']}: {published}). " \
           f"[{c.doc_id}, {t['chars']} {c.start}-{c.end}]"
     copy = f"“{c.quote}” — {ref}"

@@ -84,3 +84,10 @@ def detect_language(text: str, default: Lang = "en") -> Lang:
 def content_words(text: str) -> list[str]:
     """Tokens minus English and French function words."""
     return [w for w in words(text) if w not in EN_STOP and w not in FR_STOP and len(w) > 1]
+
+
+def format_int(n: int, lang: str) -> str:
+    """A whole number as the language writes it: "5,000" in English, "5 000" in French
+    (a narrow no-break space, so the figure never breaks across lines)."""
+    text = f"{int(n):,}"
+    return text.replace(",", "\u202f") if lang == "fr" else text

@@ -44,6 +44,15 @@
     return ok;
   }
 
+  // <html lang> follows the interface language, which the server writes on the care banner.
+  function syncLang() {
+    var banner = document.querySelector("#care-banner [data-lang]");
+    var lang = banner && banner.getAttribute("data-lang");
+    if (lang && document.documentElement.lang !== lang) document.documentElement.lang = lang;
+  }
+  new MutationObserver(syncLang).observe(document.documentElement,
+                                         { childList: true, subtree: true });
+
   document.addEventListener("click", function (event) {
     var cite = event.target.closest && event.target.closest("a.cite");
     if (cite) {
