@@ -180,6 +180,48 @@ def test_emergency_reply_is_first_and_distinct(page: WebDriver) -> None:
     shot(page, "emergency.png")
 
 
+GEOMETRY = """
+const box = s => { const e = document.querySelector(s); if (!e) return null;
+                   const r = e.getBoundingClientRect();
+                   return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; };
+const banner = document.querySelector('#care-banner .care-banner');
+return {banner: box('#care-banner .care-banner'), alert: box('#emergency-alert .emergency-alert'),
+        head: box('.emergency-reply .emergency-head'), width: window.innerWidth,
+        height: window.innerHeight, cut: banner.scrollWidth > banner.clientWidth + 1,
+        position: getComputedStyle(document.querySelector('#care-banner')).position};
+"""
+
+
+@pytest.mark.parametrize("size", [(1440, 1000), (390, 844)], ids=["desktop", "phone"])
+def test_emergency_text_is_never_under_the_banner(page: WebDriver, size: tuple) -> None:
+    page.set_window_size(*size)
+    try:
+        ask(page, EMERGENCY_Q)
+        # The page brings the alert (the emergency numbers) on screen by itself, below the
+        # banner wherever the banner is.
+        g = wait_for(page, lambda d: (lambda g: g if g["alert"] and g["alert"]["top"] >= 0
+                                      and g["alert"]["bottom"] <= g["height"] else None)(
+                                          d.execute_script(GEOMETRY)))
+        assert not g["cut"], "the banner's text is cut off"
+        assert g["banner"]["right"] <= g["width"] + 1
+        fixed = g["position"] in ("fixed", "sticky")
+        assert not fixed or g["alert"]["top"] >= g["banner"]["bottom"] - 1, g
+        page.execute_script("window.scrollTo(0, 0)")
+        g = page.execute_script(GEOMETRY)
+        assert g["alert"]["top"] >= g["banner"]["bottom"] - 1, g  # never under the banner
+        shot(page, f"emergency-top-{size[0]}x{size[1]}.png")
+        if size[0] < 640:
+            assert g["position"] == "static" and g["banner"]["bottom"] - g["banner"]["top"] < 130
+        # Scrolled to the reply, its first line is not under a fixed banner either.
+        page.execute_script("document.querySelector('.emergency-reply').scrollIntoView()")
+        g = page.execute_script(GEOMETRY)
+        covered = g["position"] == "fixed" and g["head"]["top"] < g["banner"]["bottom"] - 1
+        assert not covered, g
+        shot(page, f"emergency-{size[0]}x{size[1]}.png")
+    finally:
+        page.set_window_size(1440, 1100)
+
+
 def test_interface_follows_a_french_question(page: WebDriver) -> None:
     reply = ask(page, "Combien de lieux d'accueil pour usagers de drogues sont déjà ouverts "
                       "dans le 18e arrondissement ?")

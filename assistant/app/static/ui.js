@@ -45,7 +45,18 @@
   }
 
   // <html lang> follows the interface language, which the server writes on the care banner.
+  // A new emergency alert is brought on screen: on a phone it may be below the fold.
+  var shownAlert = null;
+  function showAlert() {
+    var alert = document.querySelector("#emergency-alert .emergency-alert");
+    if (alert && alert !== shownAlert) {
+      shownAlert = alert;
+      alert.scrollIntoView({ block: "start" });
+    }
+  }
+
   function syncLang() {
+    showAlert();
     var banner = document.querySelector("#care-banner [data-lang]");
     var lang = banner && banner.getAttribute("data-lang");
     if (lang && document.documentElement.lang !== lang) document.documentElement.lang = lang;
