@@ -28,6 +28,8 @@ run: index
 train-guard: install
 	$(BIN)/python -m assistant train-guard
 
+# Headless Chromium and chromedriver (Debian) and axe-core (npm, pinned by package-lock.json,
+# into node_modules/) for tests/test_browser.py.
 browser:
 	bash scripts/install-browser.sh
 
@@ -49,6 +51,7 @@ bench: install
 	$(BIN)/python bench/bench_french.py
 	$(BIN)/python bench/bench_guardrails.py
 	$(BIN)/python bench/bench_ui_concurrency.py
+	$(BIN)/python bench/bench_browser.py
 
 # Written answers with the local model: first token, total time, tokens/s, what the check did.
 bench-llm: install model

@@ -34,6 +34,9 @@ class Document:
     fixes: list[Fix] = field(default_factory=list)
     # What in the text speaks to the reader (contact details, instructions): listed at ingest.
     flags: list[str] = field(default_factory=list)
+    # Who wrote it and where it appeared, for a publishable reference; "" when not known.
+    author: str = ""
+    outlet: str = ""
 
     @property
     def content_hash(self) -> str:
@@ -49,6 +52,8 @@ class Document:
             "source": self.source,
             "provenance": self.provenance,
             "path": self.path,
+            "author": self.author,
+            "outlet": self.outlet,
         }
 
 

@@ -126,6 +126,10 @@ class UISettings(BaseModel):
     concurrency_limit: int = 2  # one worker per core
     max_queue: int = 64
     staff_password: str | None = None
+    # The reply is shown growing a sentence or so at a time: pieces of at least this many
+    # characters, this far apart (a 5-sentence reply takes about 0.1 s more to finish).
+    stream_piece_chars: int = 60
+    stream_interval_ms: int = 25
 
 
 class LimitSettings(BaseModel):

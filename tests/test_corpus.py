@@ -62,7 +62,10 @@ def test_corpus_documents_carry_front_matter() -> None:
     letter = docs["hidalgo-letter-castex"]
     assert letter.language == "en"
     assert letter.published.startswith("unknown")
-    assert "004_98fcf45585bbabb3.txt" in letter.source
+    # Source and provenance are written for readers: what the text is, no seed-file names.
+    assert "machine translation of a French news report" in letter.source
+    assert ".txt" not in letter.source and ".txt" not in letter.provenance
+    assert "Véran" in letter.provenance and letter.author == "" and letter.outlet == ""
     assert "Véran" in letter.text and "---" not in letter.text[:10]
     assert letter.text.startswith("The PS mayor of Paris Anne Hidalgo")
 

@@ -99,3 +99,61 @@ def test_concurrent_processes_lose_nothing(tmp_path: Path) -> None:
         pr.join(timeout=120)
         assert pr.exitcode == 0
     assert FeedbackStore(db).count() == 4 * 40
+
+
+def test_one_judgement_is_one_row(tmp_path: Path) -> None:
+    """A thumb, then the form, on the same reply in the same session: one row, updated."""
+    store = FeedbackStore(tmp_path / "fb.sqlite3")
+    first = store.add(Feedback(rating="up", reply_id="r1", session="s1", question="Q?"))
+    again = store.add(Feedback(wrong_source=True, comment="the quote is off", reply_id="r1",
+                               session="s1", question="Q?"))
+    assert again == first
+    rows = store.rows()
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["rating"], row["wrong_source"], row["comment"]) == ("up", 1, "the quote is off")
+    assert row["updated_at"] >= row["created_at"]
+    # A changed mind replaces the rating; a new comment replaces the old one.
+    store.add(Feedback(rating="down", comment="worse", reply_id="r1", session="s1"))
+    row = store.rows()[0]
+    assert (store.count(), row["rating"], row["wrong_source"], row["comment"]) == \
+        (1, "down", 1, "worse")
+
+
+def test_other_people_and_other_replies_get_their_own_rows(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "fb.sqlite3")
+    store.add(Feedback(rating="up", reply_id="r1", session="s1"))
+    store.add(Feedback(rating="down", reply_id="r1", session="s2"))  # someone else
+    store.add(Feedback(rating="up", reply_id="r2", session="s1"))  # another reply
+    store.add(Feedback(rating="up", reply_id="r1", session="s1", source="api"))  # the API
+    store.add(Feedback(rating="up", reply_id="r1", session=""))  # no session: no merging
+    store.add(Feedback(rating="up", reply_id="r1", session=""))
+    assert store.count() == 6
+
+
+def test_a_withdrawn_thumb_clears_the_rating_only(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "fb.sqlite3")
+    store.add(Feedback(rating="up", missing_information=True, reply_id="r1", session="s1"))
+    assert store.withdraw_rating("s1", "r1") is True
+    row = store.rows()[0]
+    assert (row["rating"], row["missing_information"]) == ("", 1)
+    assert store.withdraw_rating("s1", "unknown-reply") is False
+
+
+def test_a_database_from_before_updated_at_is_migrated(tmp_path: Path) -> None:
+    db = tmp_path / "fb.sqlite3"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT "
+                 "NOT NULL, session TEXT NOT NULL DEFAULT '', reply_id TEXT NOT NULL DEFAULT "
+                 "'', rating TEXT NOT NULL DEFAULT '', wrong_source INTEGER NOT NULL DEFAULT 0, "
+                 "missing_information INTEGER NOT NULL DEFAULT 0, comment TEXT NOT NULL "
+                 "DEFAULT '', question TEXT NOT NULL DEFAULT '', rewritten TEXT NOT NULL "
+                 "DEFAULT '', reply TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL DEFAULT '', "
+                 "lang TEXT NOT NULL DEFAULT '', citations TEXT NOT NULL DEFAULT '[]', source "
+                 "TEXT NOT NULL DEFAULT '')")
+    conn.execute("INSERT INTO feedback (created_at, reply_id, rating) VALUES ('t', 'old', 'up')")
+    conn.commit()
+    conn.close()
+    store = FeedbackStore(db)
+    store.add(Feedback(rating="down", reply_id="r1", session="s1"))
+    assert [(r["reply_id"], r["rating"]) for r in store.rows()] == [("old", "up"), ("r1", "down")]

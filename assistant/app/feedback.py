@@ -3,6 +3,9 @@
 Every write opens its own connection and takes the write lock up front (BEGIN IMMEDIATE),
 with a long busy timeout and retries, so concurrent writers (threads or processes) wait
 for each other instead of failing: no feedback is lost.
+
+One judgement is one row: a person's later feedback on the same reply in the same session (a
+thumb, then the form) updates their row instead of adding a second one.
 """
 
 from __future__ import annotations
@@ -27,14 +30,16 @@ log = logging.getLogger(__name__)
 DB_NAME = "feedback.sqlite3"
 RATINGS = ("up", "down", "")
 COLUMNS = [
-    "id", "created_at", "session", "reply_id", "rating", "wrong_source", "missing_information",
-    "comment", "question", "rewritten", "reply", "kind", "lang", "citations", "source",
+    "id", "created_at", "updated_at", "session", "reply_id", "rating", "wrong_source",
+    "missing_information", "comment", "question", "rewritten", "reply", "kind", "lang",
+    "citations", "source",
 ]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL DEFAULT '',
     session TEXT NOT NULL DEFAULT '',
     reply_id TEXT NOT NULL DEFAULT '',
     rating TEXT NOT NULL DEFAULT '' CHECK (rating IN ('up', 'down', '')),
@@ -51,6 +56,10 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 CREATE INDEX IF NOT EXISTS feedback_reply ON feedback (reply_id);
 """
+# Columns added after the first release, for databases created before them.
+_MIGRATIONS = {"updated_at": "ALTER TABLE feedback ADD COLUMN updated_at TEXT NOT NULL DEFAULT ''"}
+# Feedback fields a later judgement of the same person on the same reply updates.
+_JUDGEMENT = ("rating", "wrong_source", "missing_information", "comment")
 
 _MAX_COMMENT = 5000  # a comment is a note, not a document
 
@@ -95,7 +104,7 @@ _MAX_PENDING = 1000  # feedback kept in memory while the database cannot be writ
 
 
 class FeedbackStore:
-    """Append-only feedback table; safe to share between threads and processes.
+    """Feedback table, one row per judgement; safe to share between threads and processes.
 
     When the database cannot be written, the app keeps answering: `add` raises
     FeedbackUnavailable (the UI says so), the row waits in memory (bounded) and is written with
@@ -123,6 +132,10 @@ class FeedbackStore:
                 # WAL lets readers (the export) run while the app writes.
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(_SCHEMA)
+                have = {r[1] for r in conn.execute("PRAGMA table_info(feedback)")}
+                for column, sql in _MIGRATIONS.items():
+                    if column not in have:
+                        conn.execute(sql)
             self._ready = True
             self.problem = ""
 
@@ -161,17 +174,14 @@ class FeedbackStore:
             raise FeedbackUnavailable(self.problem) from None
 
     def _insert(self, item: Feedback) -> int:
-        """One row; retries while another writer holds the lock."""
+        """One row, or the update of this person's row on this reply; retries while another
+        writer holds the lock."""
         row = asdict(item)
         row["wrong_source"] = int(bool(row["wrong_source"]))
         row["missing_information"] = int(bool(row["missing_information"]))
         row["citations"] = json.dumps(row["citations"], ensure_ascii=False)
-        row["created_at"] = datetime.now(UTC).isoformat(timespec="milliseconds")
-        cols = [c for c in COLUMNS if c != "id"]
-        sql = (
-            f"INSERT INTO feedback ({', '.join(cols)}) "
-            f"VALUES ({', '.join(':' + c for c in cols)})"
-        )
+        row["created_at"] = row["updated_at"] = \
+            datetime.now(UTC).isoformat(timespec="milliseconds")
         deadline = time.monotonic() + self.timeout_s * 2
         delay = 0.01
         while True:
@@ -179,12 +189,12 @@ class FeedbackStore:
                 with self._connect() as conn:
                     conn.execute("BEGIN IMMEDIATE")
                     try:
-                        cur = conn.execute(sql, {c: row[c] for c in cols})
+                        row_id = _write(conn, row)
                         conn.execute("COMMIT")
                     except BaseException:
                         conn.execute("ROLLBACK")
                         raise
-                    return int(cur.lastrowid or 0)
+                    return row_id
             except sqlite3.OperationalError as exc:
                 # busy_timeout covers most contention; this covers lock errors it doesn't.
                 if not _contention(exc):
@@ -194,12 +204,55 @@ class FeedbackStore:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
 
+    def withdraw_rating(self, session: str, reply_id: str) -> bool:
+        """A thumb taken back: the person's rating on the reply is cleared (flags and comment
+        stay). False when there was no row to change."""
+        if not (session and reply_id):
+            return False
+        try:
+            self._init_db()
+            with self._connect() as conn:
+                cur = conn.execute(
+                    "UPDATE feedback SET rating = '', updated_at = ? WHERE id = (SELECT MAX(id) "
+                    "FROM feedback WHERE session = ? AND reply_id = ? AND source = 'ui')",
+                    (datetime.now(UTC).isoformat(timespec="milliseconds"), session, reply_id))
+                return cur.rowcount > 0
+        except (OSError, sqlite3.Error) as exc:
+            self._unavailable(exc)
+            raise FeedbackUnavailable(self.problem) from None
+
     def count(self) -> int:
         with self._connect() as conn:
             return int(conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
 
     def rows(self) -> list[dict[str, Any]]:
         return _read_rows(self.db_path)
+
+
+def _write(conn: sqlite3.Connection, row: dict[str, Any]) -> int:
+    """Insert the row, or merge it into the same person's earlier row on the same reply (UI
+    feedback with a session): a new rating replaces the old, flags add up, a new comment
+    replaces the old one. Returns the row id."""
+    earlier = None
+    if row["session"] and row["reply_id"] and row["source"] == "ui":
+        earlier = conn.execute(
+            f"SELECT id, {', '.join(_JUDGEMENT)} FROM feedback WHERE session = ? AND "
+            "reply_id = ? AND source = 'ui' ORDER BY id DESC LIMIT 1",
+            (row["session"], row["reply_id"])).fetchone()
+    if earlier is None:
+        cols = [c for c in COLUMNS if c != "id"]
+        cur = conn.execute(f"INSERT INTO feedback ({', '.join(cols)}) "
+                           f"VALUES ({', '.join(':' + c for c in cols)})",
+                           {c: row[c] for c in cols})
+        return int(cur.lastrowid or 0)
+    row_id, rating, wrong, missing, comment = earlier
+    conn.execute(
+        "UPDATE feedback SET rating = ?, wrong_source = ?, missing_information = ?, "
+        "comment = ?, updated_at = ? WHERE id = ?",
+        (row["rating"] or rating, int(row["wrong_source"] or wrong),
+         int(row["missing_information"] or missing), row["comment"] or comment,
+         row["updated_at"], row_id))
+    return int(row_id)
 
 
 def _contention(exc: sqlite3.OperationalError) -> bool:

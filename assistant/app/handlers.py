@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -21,6 +23,7 @@ from assistant.app.limits import Lane, RateLimiter, client_key
 from assistant.app.render import (
     T,
     esc_md,
+    phones_of,
     render_banner,
     render_draft,
     render_emergency_alert,
@@ -29,7 +32,7 @@ from assistant.app.render import (
     render_user,
 )
 from assistant.app.staff import render_staff, turn_record
-from assistant.service import Assistant, Done, DraftDelta, Evidence, TextDelta
+from assistant.service import Assistant, Done, DraftDelta, Evidence
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,30 @@ def _turn_for_index(turns: list[dict[str, Any]], index: Any) -> dict[str, Any] |
     return turns[t] if 0 <= t < len(turns) else None
 
 
+def _thanks(record: dict[str, Any], lang: str) -> str:
+    """The confirmation names the reply by its number and its question, so a person sees
+    which judgement was saved."""
+    q = " ".join(str(record.get("question", "")).split())
+    q = q if len(q) <= 60 else q[:57].rstrip() + "…"
+    return esc_md(T[lang]["fb_thanks"].format(n=record["turn"] + 1, q=q))
+
+
+def stream_pieces(text: str, size: int) -> list[str]:
+    """The reply cut after sentence ends (or at a word once a piece reaches twice `size`
+    characters), each piece at least `size` long except the last; joined, the reply."""
+    pieces: list[str] = []
+    buf = ""
+    for word in re.findall(r"\S+\s*", text):
+        buf += word
+        ends = word.rstrip()[-1:] in ".!?:…" or "\n" in word
+        if len(buf) >= size and (ends or len(buf) >= 2 * size):
+            pieces.append(buf)
+            buf = ""
+    if buf:
+        pieces.append(buf)
+    return pieces
+
+
 def _session(request: gr.Request | None) -> str:
     return getattr(request, "session_hash", "") or ""
 
@@ -104,6 +131,8 @@ class Handlers:
         self.feedback_rate = RateLimiter(limits.feedback_per_minute)
         self.unlock_rate = RateLimiter(limits.unlock_per_minute)
         self.lane = Lane(assistant.settings.ui.concurrency_limit)
+        self._language_outputs = len(self.apply_language("en", "en", [], ""))
+        self.phones = phones_of(assistant.care)  # tel: links, only for checked numbers
 
     def _password_ok(self, given: str | None, request: gr.Request | None) -> bool:
         """The staff password; wrong tries are counted per client, and past the limit no
@@ -124,7 +153,7 @@ class Handlers:
             == "emergency"
 
     # -- chat ----------------------------------------------------------------------------------
-    def respond(
+    def triage(
         self,
         message: str | None,
         chat: list[dict[str, Any]] | None,
@@ -133,22 +162,54 @@ class Handlers:
         staff_ok: bool,
         lang_choice: str,
         ui_lang: str,
+    ) -> tuple[Any, ...]:
+        """Unqueued, so it runs at once however many questions wait for a worker: the
+        person's message is shown with a placeholder, and an emergency is answered here,
+        ahead of the queue. An empty message is not sent. The last output is the message
+        `respond` still has to answer (None when there is nothing left to do)."""
+        skip = gr.skip()
+        message = "" if message is None else str(message)
+        if not message.strip():
+            return (skip,) * 9 + (None,)
+        chat, history, turns = list(chat or []), list(history or []), list(turns or [])
+        lang = effective_lang(lang_choice, ui_lang)
+        if not self._is_emergency(message):
+            chat.append({"role": "user", "content": render_user(message, lang)})
+            chat.append({"role": "assistant", "content": "…"})
+            return (chat, "", *(skip,) * 7, message)
+        answer = self.assistant.ask(message, history)
+        lang = effective_lang(lang_choice, answer.lang)
+        chat.append({"role": "user", "content": render_user(message, lang)})
+        chat.append({"role": "assistant", "content": ""})
+        out = self._finish(message, answer, [], chat, history, turns, lang)
+        return (out[0], "", *out[2:], None)
+
+    def respond(
+        self,
+        pending: str | None,
+        chat: list[dict[str, Any]] | None,
+        history: list[dict[str, str]] | None,
+        turns: list[dict[str, Any]] | None,
+        staff_ok: bool,
+        lang_choice: str,
+        ui_lang: str,
         request: gr.Request = None,  # type: ignore[assignment]  # Gradio fills it in
     ) -> Iterator[tuple[Any, ...]]:
-        """Chat outputs: (chatbot, box, history, turns, sources, alert, banner, staff, lang)."""
-        message = "" if message is None else str(message)
+        """Queued, after `triage` (which showed the message and a placeholder): the reply to
+        `pending`. Chat outputs: (chatbot, box, history, turns, sources, alert, banner,
+        staff, lang)."""
+        skip = gr.skip()
+        if pending is None:  # answered by `triage`, or nothing to send
+            yield (skip,) * 9
+            return
+        message = str(pending)
         chat, history, turns = list(chat or []), list(history or []), list(turns or [])
         lang = effective_lang(lang_choice, ui_lang)
         n = len(turns)
-        chat.append({"role": "user", "content": render_user(message, lang)})
-        chat.append({"role": "assistant", "content": "…"})
-        skip = gr.skip()
-        yield chat, "", skip, skip, skip, skip, skip, skip, skip
         if not self.ask_rate.allow(client_key(request)) and not self._is_emergency(message):
             chat[-1]["content"] = esc_md(T[lang]["too_fast"])
             yield chat, skip, skip, skip, skip, skip, skip, skip, skip
             return
-
         events: list[Any] = []
         try:
             for update in self._collect(message, history, events, chat, lang):
@@ -160,22 +221,37 @@ class Handlers:
             return
         answer = next(e for e in events if isinstance(e, Done)).answer
         lang = effective_lang(lang_choice, answer.lang)
-        emergency = answer.kind == "emergency"
-        if emergency:
-            # Emergency replies are shown whole, at once, framed, with an alert on top.
-            chat[-1]["content"] = render_reply(answer.text, answer.kind, n, [], lang)
-            yield (chat, skip, skip, skip, skip, render_emergency_alert(self.assistant, lang),
-                   render_banner(self.assistant, lang, emergency=True), skip, skip)
-        else:
-            text = ""
-            for ev in events:
-                if isinstance(ev, TextDelta):
-                    text += ev.text
-                    chat[-1]["content"] = render_reply(text, answer.kind, n, [], lang)
-                    yield chat, skip, skip, skip, skip, skip, skip, skip, skip
+        if answer.kind != "emergency":  # an emergency is shown whole, at once, framed
+            for shown in self._paced(answer.text):
+                chat[-1]["content"] = render_reply(shown, answer.kind, n, [], lang,
+                                                   phones=self.phones)
+                yield chat, skip, skip, skip, skip, skip, skip, skip, skip
         citations = next((e.citations for e in events if isinstance(e, Evidence)), [])
-        chat[-1]["content"] = render_reply(answer.text, answer.kind, n, citations, lang)
+        yield self._finish(message, answer, citations, chat, history, turns, lang)
 
+    def _paced(self, text: str) -> Iterator[str]:
+        """The reply growing a sentence or so at a time: few updates (each one re-renders the
+        chat in the browser), spaced so a person sees it arrive."""
+        interval = self.assistant.settings.ui.stream_interval_ms / 1000
+        pieces = stream_pieces(text, self.assistant.settings.ui.stream_piece_chars)
+        shown = ""
+        for i, piece in enumerate(pieces[:-1]):  # the last piece comes with the citations
+            shown += piece
+            if i:
+                time.sleep(interval)
+            yield shown
+        if len(pieces) > 1:
+            time.sleep(interval)
+
+    def _finish(self, message: str, answer: Any, citations: list[Any],
+                chat: list[dict[str, Any]], history: list[dict[str, str]],
+                turns: list[dict[str, Any]], lang: str) -> tuple[Any, ...]:
+        """The whole reply with its citations, and everything that changes once per reply:
+        the conversation, the sources panel, the alert and banner, the staff view."""
+        n = len(turns)
+        emergency = answer.kind == "emergency"
+        chat[-1]["content"] = render_reply(answer.text, answer.kind, n, citations, lang,
+                                           phones=self.phones)
         reply_id = uuid.uuid4().hex
         record = turn_record(n, message, answer, reply_id)
         self.recent.put(reply_id, record)
@@ -183,9 +259,9 @@ class Handlers:
         history += [{"role": "user", "content": message},
                     {"role": "assistant", "content": answer.text}]
         alert = render_emergency_alert(self.assistant, lang) if emergency else ""
-        yield (chat, skip, history, turns, render_sources(turns, self.documents, lang), alert,
-               render_banner(self.assistant, lang, emergency=emergency),
-               render_staff(record) if staff_ok else skip, answer.lang)
+        return (chat, gr.skip(), history, turns, render_sources(turns, self.documents, lang),
+                alert, render_banner(self.assistant, lang, emergency=emergency),
+                gr.skip(), answer.lang)  # the staff view: once, by refresh_staff
 
     def _collect(self, message: str, history: list[dict[str, str]], events: list[Any],
                  chat: list[dict[str, Any]], lang: str) -> Iterator[list[dict[str, Any]]]:
@@ -226,10 +302,14 @@ class Handlers:
             session=_session(request),
             source="ui",
         )
-        if fb.is_empty():  # a thumb taken back: nothing to store
-            return gr.skip(), gr.skip()
+        if fb.is_empty():  # a thumb taken back: the person's rating is cleared
+            try:
+                self.store.withdraw_rating(fb.session, fb.reply_id)
+            except FeedbackUnavailable:
+                return record["turn"], T[lang]["fb_unsaved"]
+            return record["turn"], ""
         problem = self._store(fb, request, lang)
-        return record["turn"], problem or T[lang]["fb_thanks"].format(n=record["turn"] + 1)
+        return record["turn"], problem or _thanks(record, lang)
 
     def _store(self, fb: Feedback, request: gr.Request | None, lang: str) -> str:
         """Save one piece of feedback; the message to show when it could not be saved."""
@@ -262,7 +342,7 @@ class Handlers:
         problem = self._store(fb, request, lang)
         if problem:
             return problem, gr.skip(), gr.skip(), gr.skip()
-        return T[lang]["fb_thanks"].format(n=record["turn"] + 1), None, [], ""
+        return _thanks(record, lang), None, [], ""
 
     # -- staff ---------------------------------------------------------------------------------
     def unlock(self, pw: str | None, turns: list[dict[str, Any]],
@@ -292,7 +372,7 @@ class Handlers:
         return (
             t["title"],
             render_banner(self.assistant, lang, emergency=last_kind == "emergency"),
-            gr.update(placeholder=t["placeholder"]),
+            gr.update(placeholder=t["placeholder"], label=t["question_label"]),
             gr.update(value=t["ask"]),
             gr.update(value=t["clear"]),
             f"**{t['public']}**",
@@ -313,7 +393,18 @@ class Handlers:
             gr.update(label=t["staff_password"]),
             gr.update(value=t["unlock"]),
             gr.update(label=t["trace"]),
+            lang,
         )
+
+    def follow_language(self, lang_choice: str, ui_lang: str, shown_lang: str,
+                        turns: list[dict[str, Any]], emergency: str) -> tuple[Any, ...]:
+        """After a reply: relabel the page only when the reply changed its language (most
+        replies do not, and relabelling re-renders every component)."""
+        relabelled = self.apply_language(lang_choice, ui_lang, turns, emergency) \
+            if effective_lang(lang_choice, ui_lang) != shown_lang else None
+        if relabelled is None:
+            return (gr.skip(),) * self._language_outputs
+        return relabelled
 
     # -- API endpoints -------------------------------------------------------------------------
     def ask(self, question: str, history: list[dict[str, str]] | None = None,

@@ -45,7 +45,8 @@ def build_app(
     with gr.Blocks(title="Paris crack policy & care assistant", fill_width=True) as demo:
         ui = SimpleNamespace(
             history=gr.State([]), turns=gr.State([]), staff_ok=gr.State(password is None),
-            ui_lang=gr.State("en"), fb_target=gr.State(None),
+            ui_lang=gr.State("en"), fb_target=gr.State(None), pending=gr.State(None),
+            shown_lang=gr.State("en"),
         )
         _header(ui, assistant)
         t = T["en"]
@@ -62,9 +63,10 @@ def build_app(
                 _staff_tab(ui, password)
         _wire_chat(ui, h, settings.ui.concurrency_limit)
         _wire_controls(ui, h)
-        # Not queued: the handler's own lane holds questions to the workers' number, and an
-        # emergency is answered at once, ahead of every question waiting.
-        gr.api(h.ask, api_name="ask", queue=False)
+        # No limit in Gradio's queue (API clients always come through it): the handler's own
+        # lane holds questions to the workers' number, and an emergency is answered at once,
+        # ahead of every question waiting.
+        gr.api(h.ask, api_name="ask", queue=False, concurrency_limit=None)
         gr.api(h.feedback, api_name="feedback", concurrency_id="feedback", concurrency_limit=4)
     return demo
 
@@ -91,8 +93,10 @@ def _chat(ui: SimpleNamespace) -> None:
         buttons=["copy"], autoscroll=True,
     )
     with gr.Row():
+        # The label stays visually hidden (the placeholder says what to type) but names the
+        # box for screen readers; without it Gradio names it "Textbox".
         ui.msg = gr.Textbox(
-            show_label=False, placeholder=t["placeholder"], lines=1,
+            label=t["question_label"], show_label=False, placeholder=t["placeholder"], lines=1,
             max_lines=6, scale=6, elem_id="question", autofocus=True,
         )
         ui.send = gr.Button(t["ask"], variant="primary", scale=1, elem_id="ask-btn",
@@ -146,7 +150,7 @@ def language_outputs(ui: SimpleNamespace) -> list[Any]:
     return [ui.title, ui.banner, ui.msg, ui.send, ui.clear_btn, ui.pub_head, ui.jour_head,
             *ui.pub_btns, *ui.jour_btns, ui.rating, ui.flags, ui.comment, ui.fb_send,
             ui.sources, ui.alert, ui.lang_choice, ui.tab_chat, ui.tab_staff, ui.feedback_box,
-            ui.staff_intro, ui.pw, ui.unlock_btn, ui.trace_box]
+            ui.staff_intro, ui.pw, ui.unlock_btn, ui.trace_box, ui.shown_lang]
 
 
 def _wire_chat(ui: SimpleNamespace, h: Handlers, limit: int) -> None:
@@ -163,13 +167,20 @@ def _wire_chat(ui: SimpleNamespace, h: Handlers, limit: int) -> None:
         event.then(reset_target, None, [ui.fb_target, ui.fb_note], queue=False, **PRIVATE
                    ).then(h.refresh_staff, [ui.staff_ok, ui.turns],
                           [ui.staff_html, ui.staff_json], queue=False, **PRIVATE
-                   ).then(h.apply_language, [ui.lang_choice, ui.ui_lang, ui.turns, ui.alert],
+                   ).then(h.follow_language,
+                          [ui.lang_choice, ui.ui_lang, ui.shown_lang, ui.turns, ui.alert],
                           language_outputs(ui), queue=False, **PRIVATE)
 
-    after_reply(ui.msg.submit(h.respond, [ui.msg, *inputs], outputs, **common))
-    after_reply(ui.send.click(h.respond, [ui.msg, *inputs], outputs, **common))
+    def ask(event_listener: Any, source: Any) -> None:
+        # Unqueued triage first: an emergency is answered at once, never behind the queue.
+        event = event_listener(h.triage, [source, *inputs], [*outputs, ui.pending],
+                               queue=False, concurrency_limit=None, **PRIVATE)
+        after_reply(event.then(h.respond, [ui.pending, *inputs], outputs, **common))
+
+    ask(ui.msg.submit, ui.msg)
+    ask(ui.send.click, ui.msg)
     for b in [*ui.pub_btns, *ui.jour_btns]:
-        after_reply(b.click(h.respond, [b, *inputs], outputs, **common))
+        ask(b.click, b)
 
 
 def _wire_controls(ui: SimpleNamespace, h: Handlers) -> None:

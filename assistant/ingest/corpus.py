@@ -152,6 +152,20 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     return meta, text.lstrip("\ufeff")[match.end():]
 
 
+def meta_text(meta: dict, key: str) -> str:
+    """A front-matter field as one line of text: "" when absent, empty or null.
+
+    YAML reads `published: 2021-08-09` as a date and `author: [A, B]` as a list; both become
+    the text a reference prints.
+    """
+    value = meta.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v).strip() for v in value if v is not None and str(v).strip())
+    return " ".join(str(value).split())
+
+
 def _html_text(raw: str) -> tuple[str, str | None]:
     from bs4 import BeautifulSoup
 
@@ -232,12 +246,14 @@ def read_document(path: Path, *, max_bytes: int = MAX_FILE_BYTES,
         title=str(meta.get("title") or title or _first_line_title(cleaned.text)),
         text=cleaned.text,
         language=str(meta.get("language") or detect_language(cleaned.text)),
-        published=str(meta.get("published") or "unknown"),
-        source=str(meta.get("source") or "unknown"),
-        provenance=str(meta.get("provenance") or f"added to the corpus as {path.name}"),
+        published=meta_text(meta, "published") or "unknown",
+        source=meta_text(meta, "source") or "unknown",
+        provenance=meta_text(meta, "provenance") or f"added to the corpus as {path.name}",
         path=path.name,
         fixes=cleaned.fixes,
         flags=voice(cleaned.text).describe(),
+        author=meta_text(meta, "author"),
+        outlet=meta_text(meta, "outlet"),
     )
 
 
