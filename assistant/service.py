@@ -310,6 +310,30 @@ class Assistant:
         return turn
 
     # -- public API --------------------------------------------------------------------------
+    def triage(self, question: str) -> Answer | None:
+        """The emergency reply when the message itself is an emergency, else None.
+
+        The guard alone (a few ms, no retrieval), so a caller can answer a person in danger
+        ahead of every question waiting for a worker. `ask` would give the same reply.
+        """
+        t0 = time.perf_counter()
+        text = normalise_message(question if isinstance(question, str) else None)
+        if not text:
+            return None
+        lang = detect_language(text)
+        limits = self.settings.limits
+        decision = self.guardrails.scan(text, lang=lang, window=limits.message_chars,
+                                        classify_chars=limits.message_scan_chars) \
+            if len(text) > limits.message_chars else self.guardrails.check(text, lang=lang)
+        if decision.kind != "emergency":
+            return None
+        reply, resources = self.guardrails.reply(decision)
+        answer = Answer("emergency", decision.lang, reply, resources=resources)
+        ms = (time.perf_counter() - t0) * 1000
+        answer.timings_ms = {"guard": ms, "total": ms}
+        answer.trace = {"guard": decision.to_json(), "timings_ms": answer.timings_ms}
+        return answer
+
     def ask(
         self,
         question: str,

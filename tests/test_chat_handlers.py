@@ -105,3 +105,23 @@ def test_feedback_confirmation_names_the_reply(handlers: Handlers) -> None:
     assert "reply 1" in note and "Which sites did Anne Hidalgo" in note
     assert (rating, flags, comment) == (None, [], "")
     assert handlers.store.count() == 1
+
+
+@pytest.mark.parametrize("message", [
+    EMERGENCY_Q,
+    "je crois que ma copine fait une overdose elle respire plus",
+    "I have the pills lined up and I want to end it tonight",
+    "x " * 3000 + " my friend is not breathing after smoking crack",  # past one window
+])
+def test_triage_gives_the_reply_ask_gives(assistant: Any, message: str) -> None:
+    fast = assistant.triage(message)
+    assert fast is not None and fast.kind == "emergency"
+    full = assistant.ask(message)
+    assert (fast.kind, fast.lang, fast.text) == (full.kind, full.lang, full.text)
+    assert fast.trace["guard"]["kind"] == "emergency"
+
+
+@pytest.mark.parametrize("message", [SITES_Q, "", "   ", "quel temps fait-il à Paris ?",
+                                     "what should I do if a friend overdoses on crack?"])
+def test_triage_leaves_everything_else_to_the_chain(assistant: Any, message: str) -> None:
+    assert assistant.triage(message) is None

@@ -152,6 +152,14 @@ class Handlers:
         return self.assistant.guardrails.check(message[: self.limits.message_chars]).kind \
             == "emergency"
 
+    def _emergency(self, message: str) -> Any:
+        """The emergency reply (guard only, no retrieval) when the message is one, else None."""
+        try:
+            return self.assistant.triage(message)
+        except Exception:  # the full chain still reads the message and answers it
+            log.exception("triage failed on a message of %d characters", len(message))
+            return None
+
     # -- chat ----------------------------------------------------------------------------------
     def triage(
         self,
@@ -173,11 +181,11 @@ class Handlers:
             return (skip,) * 9 + (None,)
         chat, history, turns = list(chat or []), list(history or []), list(turns or [])
         lang = effective_lang(lang_choice, ui_lang)
-        if not self._is_emergency(message):
+        answer = self._emergency(message)
+        if answer is None:
             chat.append({"role": "user", "content": render_user(message, lang)})
             chat.append({"role": "assistant", "content": "…"})
             return (chat, "", *(skip,) * 7, message)
-        answer = self.assistant.ask(message, history)
         lang = effective_lang(lang_choice, answer.lang)
         chat.append({"role": "user", "content": render_user(message, lang)})
         chat.append({"role": "assistant", "content": ""})
@@ -414,14 +422,14 @@ class Handlers:
         resources, timings_ms) and reply_id (for feedback). With the staff password, also the
         rewritten question and the trace."""
         question = question if isinstance(question, str) else ""
-        emergency = self._is_emergency(question)
-        if not emergency and not self.ask_rate.allow(client_key(request)):
+        # An emergency is answered at once, by the guard alone: never behind the questions
+        # waiting for a slot, never rate-limited.
+        answer = self._emergency(question)
+        if answer is None and not self.ask_rate.allow(client_key(request)):
             return {"kind": "out_of_scope", "lang": "en", "text": T["en"]["too_fast"],
                     "citations": [], "retrieved": [], "resources": [], "timings_ms": {},
                     "error": "rate_limited"}
-        if emergency:  # its own lane: never behind the questions waiting for a slot
-            answer = self.assistant.ask(question, history)
-        else:
+        if answer is None:
             try:
                 with self.lane:
                     answer = self.assistant.ask(question, history)
