@@ -3,6 +3,8 @@ real headless Chromium (Selenium), single user, over the dev questions.
 
     python bench/bench_browser.py                  # starts `python app.py` on a free port
     python bench/bench_browser.py --url http://127.0.0.1:7860/ --repeat 2
+    python bench/bench_browser.py --load 32     # also: emergencies typed in the browser while
+                                                # 32 API users keep the workers busy
 
 The page itself records the times (performance.now() in a keydown listener and a
 MutationObserver on the chat), so WebDriver's own round trips are not counted. Beside them it
@@ -22,6 +24,8 @@ from pathlib import Path
 
 from common import DEV, percentile
 
+EMERGENCY = "my friend smoked crack and now he is not breathing and won't wake up"
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -33,9 +37,9 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
 # `updates` counts those changes.
 _PROBE = """
 window.__probe = {t0: null, first: null, last: null, updates: 0, text: ''};
-const box = document.querySelector('#question textarea');
-box.addEventListener('keydown', e => {
-  if (e.key === 'Enter' && !e.shiftKey) {
+// On the document, not the textarea: Gradio may re-create the box when it is relabelled.
+document.addEventListener('keydown', e => {
+  if (e.key === 'Enter' && !e.shiftKey && e.target.closest('#question')) {
     Object.assign(window.__probe, {t0: performance.now(), echo: null, first: null,
                                    last: null, updates: 0, text: ''});
   }
@@ -103,32 +107,89 @@ def ask_in_browser(driver, question: str) -> dict[str, float]:  # noqa: ANN001
             "last": p["last"] - p["t0"], "updates": p["updates"]}
 
 
-def run(url: str, questions: list[str], repeat: int, size: tuple[int, int]) -> None:
-    from gradio_client import Client
+def _open(url: str, size: tuple[int, int]):  # noqa: ANN202
     from selenium.webdriver.common.by import By
 
     driver = _driver(*size)
-    rows: list[dict[str, float]] = []
+    driver.get(url)
+    for _ in range(200):
+        if driver.find_elements(By.CSS_SELECTOR, "#question textarea"):
+            break
+        time.sleep(0.1)
+    driver.execute_script(_PROBE)
+    return driver
+
+
+def _ask_each(driver, questions: list[str], repeat: int) -> list[dict[str, float]]:  # noqa: ANN001
+    from selenium.webdriver.common.by import By
+
+    rows = []
+    for _ in range(repeat):
+        for q in questions:
+            # Each question on its own: a new conversation, so none is a follow-up.
+            driver.find_element(By.CSS_SELECTOR, "#clear-btn").click()
+            deadline = time.monotonic() + 30
+            while driver.find_elements(By.CSS_SELECTOR, "#chat [data-testid='bot']"):
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the conversation was not cleared")
+                time.sleep(0.05)
+            time.sleep(0.2)
+            rows.append(ask_in_browser(driver, q))
+    return rows
+
+
+def run(url: str, questions: list[str], repeat: int, size: tuple[int, int]) -> None:
+    from gradio_client import Client
+
+    driver = _open(url, size)
     try:
-        driver.get(url)
-        for _ in range(200):
-            if driver.find_elements(By.CSS_SELECTOR, "#question textarea"):
-                break
-            time.sleep(0.1)
-        driver.execute_script(_PROBE)
         ask_in_browser(driver, questions[0])  # warm-up, not counted
-        for _ in range(repeat):
-            for q in questions:
-                # Each dev question on its own: a new conversation, so none is a follow-up.
-                driver.find_element(By.CSS_SELECTOR, "#clear-btn").click()
-                time.sleep(0.3)
-                rows.append(ask_in_browser(driver, q))
+        rows = _ask_each(driver, questions, repeat)
     finally:
         driver.quit()
     client = Client(url, verbose=False)
     server = [client.predict(q, None, api_name="/ask")["timings_ms"]["total"]
               for _ in range(repeat) for q in questions]
     _report(rows, server, size)
+
+
+def run_under_load(url: str, users: int, questions: list[str], times: int,
+                   size: tuple[int, int]) -> None:
+    """Emergencies typed in the browser while `users` API users ask without pause."""
+    import threading
+
+    from bench_ui_concurrency import HttpClient
+
+    stop = threading.Event()
+    answered = [0]
+
+    def user(u: int) -> None:
+        client = HttpClient(url)
+        i = u
+        while not stop.is_set():
+            try:
+                client.predict(questions[i % len(questions)], None)
+            except Exception:  # noqa: BLE001 - the app is stopping; the load ends here
+                return
+            answered[0] += 1
+            i += 1
+
+    driver = _open(url, size)
+    threads = [threading.Thread(target=user, args=(u,), daemon=True) for u in range(users)]
+    try:
+        ask_in_browser(driver, questions[0])  # warm-up, not counted
+        for th in threads:
+            th.start()
+        time.sleep(2.0)  # the workers are busy and questions wait before the first emergency
+        rows = _ask_each(driver, [EMERGENCY], times)
+    finally:
+        stop.set()
+        driver.quit()
+    shown = [r["last"] for r in rows]
+    print(f"emergency typed in the browser under {users}-user API load ({answered[0]} "
+          f"questions answered meanwhile), window {size[0]}x{size[1]}: {len(rows)} sent")
+    print(f"  Enter -> emergency reply shown  p50 {percentile(shown, 50):6.0f} ms   "
+          f"max {max(shown):6.0f} ms")
 
 
 def _report(rows: list[dict[str, float]], server: list[float], size: tuple[int, int]) -> None:
@@ -157,6 +218,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="passes over the questions")
     parser.add_argument("--questions", type=Path, default=DEV)
     parser.add_argument("--phone", action="store_true", help="a 390x844 window")
+    parser.add_argument("--load", type=int, default=0,
+                        help="then type emergencies while this many API users ask")
     args = parser.parse_args()
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         print("headless Chromium not installed (scripts/install-browser.sh)")
@@ -164,16 +227,22 @@ def main() -> int:
     questions = [json.loads(line)["question"]
                  for line in args.questions.read_text(encoding="utf-8").splitlines() if line]
     size = (390, 844) if args.phone else (1440, 1000)
-    if args.url:
-        run(args.url, questions, args.repeat, size)
-        return 0
-    from tests.conftest_ui import start_server, stop_server
+    server = None
+    url = args.url
+    if not url:
+        from tests.conftest_ui import start_server
 
-    server = start_server()
+        server = start_server()
+        url = server.url
     try:
-        run(server.url, questions, args.repeat, size)
+        run(url, questions, args.repeat, size)
+        if args.load:
+            run_under_load(url, args.load, questions, 10, size)
     finally:
-        stop_server(server)
+        if server is not None:
+            from tests.conftest_ui import stop_server
+
+            stop_server(server)
     return 0
 
 

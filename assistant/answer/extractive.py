@@ -16,6 +16,16 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from assistant.answer.answer_types import (
+    AnswerType,
+    Names,
+    answer_match,
+    asks_for_figure,
+    gives_count,
+    learn_names,
+    question_type,
+    question_words,
+)
 from assistant.models import Citation, Passage
 from assistant.search.retrieval import GENERIC_STEMS, Query, TermMatcher
 from assistant.settings import AnswerSettings
@@ -24,30 +34,7 @@ from assistant.text.contact import voice
 from assistant.text.language import Lang, fold, format_int
 
 _LEADING_PRONOUN = re.compile(r"(?i)(they|he|she|it|this|that|these|those|its)\b")
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|dozens?|"
-    r"hundreds?|thousands?|millions?|half|un|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|"
-    r"douzaines?|centaines?|milliers?)\b",
-    re.IGNORECASE,
-)
-_HOW_MANY = re.compile(r"\b(how (many|much)|number of|combien|nombre de|quel nombre)\b")
 _NAME_TOKEN = re.compile(r"[^\W_][\w'’-]*")
-
-
-# A year or a day of a month states when, not how many: "démantelé le 5 octobre 2022" does
-# not answer "how many people lived in the camp".
-_DATE = re.compile(
-    r"\b(1[89]|20)\d\d\b|\b\d{1,2}(er)? (jan|feb|fev|mar|apr|avr|may|mai|jun|juin|jul|juil|aug|"
-    r"aou|sep|oct|nov|dec)\w*|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w* \d{1,2}\b",
-    re.IGNORECASE)
-
-
-def _gives_count(text: str) -> bool:
-    return bool(_NUMBER.search(_DATE.sub(" ", fold(text))))
-
-
-def _asks_for_number(question: str) -> bool:
-    return bool(_HOW_MANY.search(fold(question)))
 
 
 def named_terms(query: Query) -> dict[str, str]:
@@ -111,6 +98,11 @@ class ScoredSentence:
     overlap: float
     score: float
     found: frozenset[str] = frozenset()  # the question's specific terms this sentence has
+    base: float = 0.0  # the score from meaning and terms alone, before the answer type
+    # How well it holds the kind of answer asked for (0, 0.5 vague, 1) and which kind
+    # ("frequency", "date", ...; answer_types.py): staff see why it was chosen.
+    answer_match: float = 0.0
+    answer_kind: str = ""
 
 
 @dataclass
@@ -124,6 +116,7 @@ class Draft:
     reason: str
     # Every candidate sentence, best first (what a written answer may draw on).
     ranked: list[ScoredSentence] = field(default_factory=list)
+    answer_type: AnswerType = ""  # what the question asks for ("how_often", "who", ...)
 
 
 TEXT = {
@@ -173,6 +166,7 @@ class SentenceAnswerer:
         # Sentence boundaries are found when a document is first retrieved: at 100k chunks,
         # splitting every document at start-up would cost seconds for nothing.
         self._spans: dict[str, list[tuple[int, int]]] = {}
+        self._names: dict[str, Names] = {}
         self._vectors: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
         self._keep: int | None = None  # None: every sentence vector stays (see warm)
         self._vectors_lock = threading.Lock()
@@ -239,7 +233,23 @@ class SentenceAnswerer:
         top = max(p.score for p in passages)
         return [p for p in passages if p.score >= cutoff * top]
 
+    def names(self, doc_id: str) -> Names:
+        """The names a document uses (answer_types.learn_names), learned when it is first
+        quoted from, like its sentence boundaries."""
+        if doc_id not in self._names:
+            doc = self.documents.get(doc_id)
+            self._names[doc_id] = learn_names(doc["text"]) if doc else Names()
+        return self._names[doc_id]
+
     def draft(self, query: Query, query_vector: list[float], passages: list[Passage]) -> Draft:
+        """The sentences to quote, or why none is, with what the question asks for."""
+        answer_type = question_type(query.original)
+        out = self._draft(query, query_vector, passages, answer_type)
+        out.answer_type = answer_type
+        return out
+
+    def _draft(self, query: Query, query_vector: list[float], passages: list[Passage],
+               answer_type: AnswerType) -> Draft:
         """The sentences to quote, or why none is: the gates run from cheapest to dearest."""
         st = self.settings
         keys = self.candidates(self.quotable(passages))
@@ -254,15 +264,18 @@ class SentenceAnswerer:
         unknown = [w for t, w in names.items() if not name_forms(t, w) & self.vocabulary]
         if unknown:
             return Draft([], 0.0, 0.0, False, f"the sources never mention: {', '.join(unknown)}")
-        scored = self._score(keys, np.asarray(query_vector, dtype=np.float32), matcher)
+        typed = (answer_type, question_words(query.original))
+        scored = self._score(keys, np.asarray(query_vector, dtype=np.float32), matcher, typed)
         evidence = {t for p in passages for t in self.tokens(p.text, p.doc_id)}
         coverage = matcher.share(evidence)
-        if _asks_for_number(query.original):
+        if asks_for_figure(query.original):
             # A "how many" question is only answered by a sentence that gives a figure.
-            scored = [x for x in scored if _gives_count(x.text) and x.overlap > 0]
+            scored = [x for x in scored if gives_count(x.text) and x.overlap > 0]
             if not scored:
                 return Draft([], coverage, 0.0, False, "the question asks for a figure; none found")
-        best = scored[0].score
+        # The answer type orders the sentences; whether the sources answer at all is judged
+        # on meaning and terms alone.
+        best = max(x.base for x in scored)
         if best < st.min_evidence:
             why = f"best sentence score {best:.2f} < {st.min_evidence}"
             return Draft([], coverage, best, False, why, scored)
@@ -274,27 +287,36 @@ class SentenceAnswerer:
                 f"(missing: {missing})",
                 scored,
             )
-        chosen = [self.with_context(x) for x in self._choose(scored, best)]
+        chosen = [self.with_context(x) for x in self._choose(scored, scored[0].score)]
         why = self._quoted_gap(chosen, passages, names, matcher, min_coverage)
         if why:
             return Draft([], coverage, best, False, why, scored)
         return Draft(_merge(chosen), coverage, best, True, "grounded", scored)
 
-    def _score(self, keys: list[tuple[str, int, int]], q: np.ndarray,
-               matcher: TermMatcher) -> list[ScoredSentence]:
-        """Every candidate sentence scored by meaning and by the question's terms, best first."""
+    def _score(self, keys: list[tuple[str, int, int]], q: np.ndarray, matcher: TermMatcher,
+               typed: tuple[AnswerType, frozenset[str]] = ("", frozenset())
+               ) -> list[ScoredSentence]:
+        """Every candidate sentence scored by meaning, by the question's terms and by whether
+        it holds the kind of answer asked for (`typed`: the type and the question's words),
+        best first."""
+        st = self.settings
         scored: list[ScoredSentence] = []
         for (doc_id, s, e), vec in zip(keys, self._sentence_vectors(keys), strict=True):
             text = self.documents[doc_id]["text"][s:e]
             stems = set(self.tokens(text, doc_id))
+            if st.context_terms:  # quoted with the sentence before: scored on both
+                quoted = self.documents[doc_id]["text"][self.context_start(doc_id, s, e) : e]
+                stems |= set(self.tokens(quoted, doc_id))
             overlap = matcher.share(stems)
             cosine = float(np.dot(vec, q))
             title = self.documents[doc_id]["title"]
-            score = 0.6 * cosine + 0.4 * overlap
+            base = 0.6 * cosine + 0.4 * overlap
+            match, kind = answer_match(typed[0], text, typed[1], self.names(doc_id),
+                                       vague=st.answer_type_vague)
             found = frozenset(matcher.found(stems))
-            scored.append(
-                ScoredSentence(doc_id, title, s, e, text, cosine, overlap, score, found)
-            )
+            scored.append(ScoredSentence(doc_id, title, s, e, text, cosine, overlap,
+                                         base + st.answer_type_weight * match, found, base,
+                                         match, kind))
         scored.sort(key=lambda x: -x.score)
         return scored
 
@@ -339,19 +361,27 @@ class SentenceAnswerer:
                     f"specific terms (missing: {', '.join(matcher.missing(quoted_stems))})")
         return ""
 
-    def with_context(self, x: ScoredSentence) -> ScoredSentence:
-        """A short sentence, or one opening on a pronoun, is quoted with the one before it."""
-        if len(x.text) >= 60 and not _LEADING_PRONOUN.match(x.text):
-            return x
-        spans = self.spans(x.doc_id)
-        i = spans.index((x.start, x.end))
+    def context_start(self, doc_id: str, start: int, end: int) -> int:
+        """Where the quote of a sentence starts: a short sentence, or one opening on a
+        pronoun, is quoted with the one before it (never across a paragraph)."""
+        text = self.documents[doc_id]["text"]
+        if end - start >= 60 and not _LEADING_PRONOUN.match(text, start):
+            return start
+        spans = self.spans(doc_id)
+        i = spans.index((start, end))
         if i == 0:
-            return x
+            return start
         prev_start, prev_end = spans[i - 1]
-        text = self.documents[x.doc_id]["text"]
-        if "\n" in text[prev_end : x.start]:
-            return x  # never reach back across a paragraph
-        return replace(x, start=prev_start, text=text[prev_start : x.end])
+        if "\n" in text[prev_end:start]:
+            return start
+        return prev_start
+
+    def with_context(self, x: ScoredSentence) -> ScoredSentence:
+        """The sentence as it is quoted: with the one before it when it needs it."""
+        start = self.context_start(x.doc_id, x.start, x.end)
+        if start == x.start:
+            return x
+        return replace(x, start=start, text=self.documents[x.doc_id]["text"][start : x.end])
 
     def write(self, draft: Draft, lang: Lang, *,
               care: bool = False) -> tuple[str, list[Citation]]:

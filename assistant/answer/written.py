@@ -100,14 +100,19 @@ def select_sources(
     answerer: SentenceAnswerer, draft: Draft, *, limit: int = 4, relative: float = 0.6
 ) -> list[Source]:
     """The best-scoring sentences (with the context the extractive answer would quote),
-    without overlaps, numbered from 1 in score order."""
+    without overlaps, numbered from 1 in score order.
+
+    The floor is on meaning and terms alone (`base`): the answer-type bonus orders the
+    candidates but does not let weaker ones in."""
     if not draft.ranked:
         return []
-    floor = relative * draft.ranked[0].score
+    floor = relative * max(x.base for x in draft.ranked)
     sources: list[Source] = []
     for cand in draft.ranked:
-        if len(sources) >= limit or cand.score < floor:
+        if len(sources) >= limit:
             break
+        if cand.base < floor:
+            continue
         x = answerer.with_context(cand)
         if any(s.doc_id == x.doc_id and x.start < s.end and s.start < x.end for s in sources):
             continue

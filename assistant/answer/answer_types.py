@@ -1,0 +1,303 @@
+"""Answer types: what kind of answer a question asks for, and which sentences hold one.
+
+"How often are the officers on call?" asks for a frequency: "they are on call 24 hours a
+day, every day" holds one, "officers patrol the neighborhood regularly" a vague one, and a
+sentence that only repeats the question's words holds none. The extractive answerer adds
+the match to each sentence's score (`AnswerSettings.answer_type_weight`).
+
+Both halves read word tables (answer_types.yaml), English and French, written folded so
+one entry covers accented, unaccented and SMS spellings ("qui"/"ki", "quand"/"kan").
+Names cannot rely on capitals (one source is all lower case): each document teaches its
+own names, from the words around reporting verbs ("says dagnaud") and, where it has
+capitals, its capitalised words (`learn_names`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from assistant.text.language import EN_STOP, FR_STOP, content_words, fold, words
+
+TABLES_FILE = Path(__file__).with_name("answer_types.yaml")
+
+AnswerType = Literal[
+    "when", "until", "how_often", "how_long", "how_many", "who", "where", "why", "said",
+    "which", "yes_no", "",
+]
+
+
+def _load_tables(path: Path = TABLES_FILE) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _whole(entry: str) -> str:
+    """A table entry as a whole-word pattern: it neither starts nor ends inside a word, unless
+    that end is itself punctuation ("est-ce qu'" runs into "il", a quote mark into a word)."""
+    return r"(?:(?<!\w)|(?=\W))(?:" + entry + r")(?:(?!\w)|(?<=\W))"
+
+
+def _patterns(entries: list[str] | None) -> tuple[re.Pattern[str], ...]:
+    """One pattern per entry (question cues: each one's place and length count)."""
+    return tuple(re.compile(_whole(e)) for e in entries or [])
+
+
+def _any_of(entries: list[str] | None) -> tuple[re.Pattern[str], ...]:
+    """All entries as one pattern (sentence kinds: any hit will do, and one scan is faster)."""
+    return (re.compile("|".join(_whole(e) for e in entries)),) if entries else ()
+
+
+_T = _load_tables()
+
+_QUESTION: dict[str, tuple[re.Pattern[str], ...]] = {
+    kind: _patterns(entries) for kind, entries in _T["question"].items()
+}
+_EMBEDDED = re.compile(r"^\s*(?:" + "|".join(_T["embedded"]) + r")\b[\s,:]*")
+_YES_NO_START = _patterns(_T["yes_no"]["start"])
+_YES_NO_ANYWHERE = _patterns(_T["yes_no"]["anywhere"])
+_ACCENTED_WHERE = re.compile(r"(?<!\w)où(?!\w)")
+
+
+_ASIDE = re.compile(r"\([^)]*\)")
+_CLAUSE_BREAK = re.compile(r"[,;:]")
+
+
+def question_text(question: str) -> str:
+    """The question as the tables read it: folded, without "do you know" and the like, and
+    without asides in brackets (a follow-up's carried topic: "are they on call (patrols)?")."""
+    # "où" is only ever "where"; folded, it is also "ou" ("or").
+    text = fold(_ACCENTED_WHERE.sub("where", _ASIDE.sub(" ", question).strip().lower()))
+    return _EMBEDDED.sub("", text)
+
+
+def question_type(question: str) -> AnswerType:
+    """What the question asks for; "" when nothing in the tables says (a plain "what").
+
+    The last clause with a cue decides: "Selon la maire, qu'est-ce qui ...", and a follow-up
+    rewritten as "<previous question>, especially when?". In it the cue that starts first
+    wins; at the same place the longer one, then table order. French inversion ("a-t-il",
+    "voulait-elle") makes a yes-no question only when no other cue is found: French asks
+    "ils arrivent avec qui ?" after the verb.
+    """
+    text = question_text(question)
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text)]
+    best: tuple[int, int, int, int, str] | None = None
+    cues = [*_QUESTION.items(), ("yes_no", _YES_NO_START)]
+    for order, (kind, patterns) in enumerate(cues):
+        for p in patterns:
+            for m in p.finditer(text):
+                clause = sum(1 for b in breaks if b < m.end() - 1)
+                cand = (-clause, m.start(), m.start() - m.end(), order, kind)
+                best = cand if best is None or cand < best else best
+    if best is not None:
+        return best[4]  # type: ignore[return-value]
+    if any(p.search(text) for p in _YES_NO_ANYWHERE):
+        return "yes_no"
+    return ""
+
+
+_NOT_A_COUNT = ("how_long", "how_often", "until")
+
+
+def asks_for_figure(question: str) -> bool:
+    """A "how many" cue anywhere in the question ("which sites, and how many?"), unless it
+    is part of a longer cue of another type ("combien de temps", "how many times")."""
+    text = question_text(question)
+    others = [m.span() for kind in _NOT_A_COUNT for p in _QUESTION[kind] for m in p.finditer(text)]
+    for p in _QUESTION["how_many"]:
+        for m in p.finditer(text):
+            if not any(s <= m.start() < e for s, e in others):
+                return True
+    return False
+
+
+# -- figures --------------------------------------------------------------------------------
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|dozens?|"
+    r"hundreds?|thousands?|millions?|half|un|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|"
+    r"douzaines?|centaines?|milliers?)\b",
+    re.IGNORECASE,
+)
+# A year or a day of a month states when, not how many: "démantelé le 5 octobre 2022" does
+# not answer "how many people lived in the camp".
+_DATE = re.compile(
+    r"\b(1[89]|20)\d\d\b|\b\d{1,2}(er)? (jan|feb|fev|mar|apr|avr|may|mai|jun|juin|jul|juil|aug|"
+    r"aou|sep|oct|nov|dec)\w*|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w* \d{1,2}\b",
+    re.IGNORECASE)
+
+
+# Nor does a length of time: "on call 24 hours a day" counts no officers ("how many
+# hours" asks how long, not how many).
+_TIME_SPAN = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty(-four)?|un|une|"
+    r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|vingt)[ -]?(h|hours?|heures?|days?|"
+    r"jours?|nights?|nuits?|weeks?|semaines?|months?|mois|years?|ans|annees|minutes?|min)\b",
+    re.IGNORECASE)
+
+
+def _not_counts(folded: str) -> str:
+    return _TIME_SPAN.sub(" ", _DATE.sub(" ", folded))
+
+
+def gives_count(text: str) -> bool:
+    """The text states a figure (digits or number words) that is not a date or a length of
+    time."""
+    return bool(_NUMBER.search(_not_counts(_folded(text))))
+
+
+@lru_cache(maxsize=4096)
+def _folded(text: str) -> str:
+    """`fold`, kept for the sentences that come back question after question."""
+    return fold(text)
+
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def _new_figure(folded: str, question_words: frozenset[str]) -> bool:
+    """A figure the question does not already give ("one" answers "of the two sites")."""
+    text = _not_counts(folded)
+    for m in _NUMBER.finditer(text):
+        word = re.match(r"[\w,.]+", text[m.start():])
+        if word is None or word.group().strip(",.") not in question_words:
+            return True
+    return False
+
+
+# -- names ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Names:
+    """A document's names, folded: people and organisations, and places."""
+
+    people: frozenset[str] = frozenset()
+    places: frozenset[str] = frozenset()
+
+
+_N = _T["names"]
+_SAID_BEFORE = re.compile(r"(?<!\w)(?:" + "|".join(_N["said_before"])
+                          + r")\s+(?:(?:the|le|la|l')\s*)?(?P<name>[a-z][\w'-]*)")
+_SAID_AFTER = re.compile(
+    r"(?:^|[.,;:!?\n]\s*)(?P<name>[a-z][\w'-]*)\s+(?:" + "|".join(_N["said_after"]) + r")(?!\w)",
+    re.MULTILINE)
+_PLACE_BEFORE = re.compile(
+    r"(?<!\w)(?:" + "|".join(_N["places_after"]) + r")\s+(?:(?:the|la|le|les|l')\s*)?$")
+_JOINED_BEFORE = re.compile(r"(?:\band|\bet|,)\s*$")
+_CAPITALISED_RUN = re.compile(r"(?<![\w'’-])[A-ZÀ-Ý][\w'’-]*(?:[ -][A-ZÀ-Ý][\w'’-]*)*")
+_OPENS_SENTENCE = re.compile(r"(?:^|[.!?:;\n“\"«(\[]\s*)$")
+_STOP = EN_STOP | FR_STOP
+
+
+def _name_words(text: str) -> set[str]:
+    return {w for w in words(text) if len(w) > 1 and w not in _STOP and not w.isdigit()}
+
+
+def _is_date_word(word: str) -> bool:
+    """Months and days are capitalised in English but name no one."""
+    return any(p.search(word) for p in _KINDS["date"].strong)
+
+
+def learn_names(text: str) -> Names:
+    """The names a document uses, learned from the document itself."""
+    folded = fold(text)
+    people: set[str] = set()
+    for m in (*_SAID_BEFORE.finditer(folded), *_SAID_AFTER.finditer(folded)):
+        people |= _name_words(m.group("name"))
+    places: set[str] = set()
+    last_place_end = -1
+    for m in _CAPITALISED_RUN.finditer(text):
+        before = text[max(0, m.start() - 40) : m.start()]
+        if _OPENS_SENTENCE.search(before) and " " not in m.group():
+            continue  # one capitalised word opening a sentence is no name
+        found = {w for w in _name_words(m.group()) if not _is_date_word(w)}
+        lead = fold(before)
+        between = text[last_place_end : m.start()] if last_place_end >= 0 else ""
+        joined = 0 < len(between) <= 6 and _JOINED_BEFORE.search(between)
+        if _PLACE_BEFORE.search(lead) or joined:
+            places |= found
+            last_place_end = m.end()
+        else:
+            people |= found
+    return Names(frozenset(people - places), frozenset(places))
+
+
+# -- what a sentence holds ------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Kind:
+    new: bool  # a hit made only of the question's own words does not count
+    strong: tuple[re.Pattern[str], ...]
+    weak: tuple[re.Pattern[str], ...]
+
+
+_KINDS: dict[str, _Kind] = {
+    name: _Kind(bool(spec.get("new")), _any_of(spec.get("strong")), _any_of(spec.get("weak")))
+    for name, spec in _T["sentence"].items()
+}
+_WANTS: dict[str, dict[str, float]] = {k: dict(v or {}) for k, v in _T["wants"].items()}
+# A question with one of these asks who said something: then the speaker is the answer.
+_SPEECH_WORDS = frozenset(_N["speech_questions"])
+
+
+def _is_new(hit: str, question_words: frozenset[str]) -> bool:
+    found = content_words(hit)
+    return not found or any(w not in question_words for w in found)
+
+
+def _named(names: frozenset[str], folded: str, question_words: frozenset[str]) -> bool:
+    return any(w in names and w not in question_words for w in _TOKEN.findall(folded))
+
+
+def _unattributed(folded: str) -> str:
+    """The sentence without who is quoted ("..., says dagnaud"): the speaker answers "who
+    said it?", not "who does the plan target?"."""
+    text = _SAID_BEFORE.sub(" ", folded)
+    return _SAID_AFTER.sub(" ", text)
+
+
+def _holds(kind: str, folded: str, question_words: frozenset[str], names: Names,
+           vague: float) -> float:
+    """1.0 when the sentence holds an answer of this kind, `vague` for a vague one, else 0."""
+    if kind == "person" and not question_words & _SPEECH_WORDS:
+        folded = _unattributed(folded)
+    if kind == "figure":
+        return 1.0 if gives_count(folded) and _new_figure(folded, question_words) else 0.0
+    if kind == "person" and _named(names.people, folded, question_words):
+        return 1.0
+    if kind == "place" and _named(names.places, folded, question_words):
+        return 1.0
+    spec = _KINDS[kind]
+    for strength, patterns in ((1.0, spec.strong), (vague, spec.weak)):
+        for p in patterns:
+            for m in p.finditer(folded):
+                if not spec.new or _is_new(m.group(), question_words):
+                    return strength
+    return 0.0
+
+
+def answer_match(answer_type: AnswerType, sentence: str, question_words: frozenset[str],
+                 names: Names | None = None, *, vague: float = 0.5) -> tuple[float, str]:
+    """How well the sentence holds the kind of answer asked for (0 to 1), and which kind.
+
+    `question_words` are the question's folded words (`question_words`): a date, a figure
+    or a name the question itself gives is no answer to it. A vague answer of the kind
+    ("regularly" for how often, "recently" for when) counts `vague`.
+    """
+    wants = _WANTS.get(answer_type) or {}
+    if not wants:
+        return 0.0, ""
+    folded = _folded(sentence)
+    best, which = 0.0, ""
+    for kind, factor in wants.items():
+        value = factor * _holds(kind, folded, question_words, names or Names(), vague)
+        if value > best:
+            best, which = value, kind
+    return best, which
+
+
+def question_words(question: str) -> frozenset[str]:
+    """The folded words of a question, as `answer_match` compares them."""
+    return frozenset(words(question))

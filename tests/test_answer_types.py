@@ -1,0 +1,202 @@
+"""Answer types: what a question asks for, what a sentence holds, and the sentence it picks."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.answer_types import (
+    answer_match,
+    asks_for_figure,
+    gives_count,
+    learn_names,
+    question_type,
+    question_words,
+)
+from assistant.search.retrieval import make_query
+from assistant.text.language import detect_language
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # how often: English, French with and without accents, SMS
+        ("How often does the outreach van come round?", "how_often"),
+        ("À quelle fréquence passe la maraude ?", "how_often"),
+        ("a quelle frequence passe la maraude", "how_often"),
+        ("tous les cb ils passent ?", "how_often"),
+        ("Combien de fois par semaine le bus passe-t-il ?", "how_often"),
+        # until when
+        ("Until when will the trial run?", "until"),
+        ("Jusqu'à quand dure l'expérimentation ?", "until"),
+        ("jusqua quand ca dure", "until"),
+        # when
+        ("When did the camp close?", "when"),
+        ("Quand le camp a-t-il fermé ?", "when"),
+        ("kan ca ferme le camp", "when"),
+        ("In what year did the centre open?", "when"),
+        # how long: not a count, though it says "combien"
+        ("How long has the centre been open?", "how_long"),
+        ("depuis combien de temps c'est ouvert", "how_long"),
+        ("Combien de temps ça dure ?", "how_long"),
+        # how many
+        ("How many beds does the shelter have?", "how_many"),
+        ("Combien de lits y a-t-il au foyer ?", "how_many"),
+        ("cb de lits au foyer", "how_many"),
+        ("What is the number of places in the shelter?", "how_many"),
+        # who; "qui" opening a relative clause asks no one
+        ("Who runs the shelter?", "who"),
+        ("Qui gère le foyer ?", "who"),
+        ("ki gere le foyer", "who"),
+        ("Ils viennent avec qui ?", "who"),
+        ("Quel organisme finance le foyer ?", "who"),
+        ("Qu'est-ce qui a changé au foyer ?", ""),
+        # which
+        ("Which word does the report use for the camp?", "which"),
+        ("Quel terme le rapport emploie-t-il ?", "which"),
+        # where; "ou" without its accent is also "or"
+        ("Where do the users gather?", "where"),
+        ("Où se regroupent les usagers ?", "where"),
+        ("ou se regroupent les usagers", "where"),
+        ("le foyer c ou ?", "where"),
+        ("Dans quel quartier se trouve le foyer ?", "where"),
+        ("le foyer ça marche ou pas ?", "yes_no"),
+        # why
+        ("Why was the park closed?", "why"),
+        ("Pourquoi le parc a-t-il été fermé ?", "why"),
+        ("pk le parc est fermé", "why"),
+        # what did X say
+        ("What did the minister say about the shelters?", "said"),
+        ("Qu'a dit le ministre sur les foyers ?", "said"),
+        ("et le préfet il dit quoi", "said"),
+        # yes-no, and a yes-no form around a question word
+        ("Is the shelter open at night?", "yes_no"),
+        ("Le foyer est-il ouvert la nuit ?", "yes_no"),
+        ("Do you know where the van parks?", "where"),
+        # a follow-up rewritten as "<previous question>, <fragment>": the fragment decides
+        ("Do the officers patrol the square, especially when?", "when"),
+        ("What is it for (carried topic: the shelter)?", ""),
+    ],
+)
+def test_question_types(question: str, expected: str) -> None:
+    assert question_type(question) == expected
+
+
+def test_a_figure_is_asked_for_unless_combien_asks_how_long() -> None:
+    assert asks_for_figure("Which sites were proposed, and how many?")
+    assert asks_for_figure("combien de lits au foyer")
+    assert not asks_for_figure("Combien de temps ça dure ?")
+    assert not asks_for_figure("How many times a week does the van come?")
+
+
+def _match(question: str, sentence: str, text: str = "") -> float:
+    names = learn_names(text or sentence)
+    return answer_match(question_type(question), sentence, question_words(question), names)[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # frequencies: precise, vague, none
+        ("How often does the van come?", "The van comes every Tuesday evening.", 1.0),
+        ("How often does the van come?", "The team is on call 24/7.", 1.0),
+        ("À quelle fréquence passe la maraude ?", "La maraude passe tous les jours.", 1.0),
+        ("À quelle fréquence passe la maraude ?", "Elle passe deux fois par semaine.", 1.0),
+        ("How often does the van come?", "The van comes round regularly.", 0.5),
+        ("How often does the van come?", "The van parks near the canal.", 0.0),
+        # dates and times
+        ("When was the camp dismantled?", "The camp was dismantled on 5 October 2022.", 1.0),
+        ("Quand le site a-t-il ouvert ?", "Le site a ouvert en mars.", 1.0),
+        ("When did the meeting take place?", "They met on Monday evening.", 1.0),
+        ("When was the camp dismantled?", "The camp was dismantled by the police.", 0.0),
+        ("Until when does the trial run?", "The trial is planned until 2022.", 1.0),
+        ("Until when does the trial run?", "The trial started in 2016.", 0.5),
+        ("How long has she asked for it?", "For several months she has asked for it.", 1.0),
+        # figures in digits and in words; a date or a length of time is no count
+        ("How many places are open?", "Eight places are open in the district.", 1.0),
+        ("How many complaints were received?", "More than two dozen complaints came in.", 1.0),
+        ("Combien de places sont ouvertes ?", "Il y a 120 places.", 1.0),
+        ("How many places are open?", "The places opened in 2016.", 0.0),
+        ("How many officers are there?", "They are on call 24 hours a day.", 0.0),
+        # a figure the question already gives is no answer
+        ("Of the two sites, how many open this year?", "Two sites, one of them open.", 1.0),
+        ("Of the two sites, how many open this year?", "There are two sites.", 0.0),
+        # places
+        ("Where do the users gather?", "The users gather on rue Riquet.", 1.0),
+        ("Où se regroupent les usagers ?", "Ils se regroupent près de la gare du Nord.", 1.0),
+        ("Where is the new site?", "A site in the 19th arrondissement.", 1.0),
+        ("Where do the users gather?", "The users gather every night.", 0.0),
+        # reasons
+        ("Why was the park closed?", "The park was closed because of the violence.", 1.0),
+        ("Pourquoi le parc a-t-il fermé ?", "Le parc a fermé à cause des violences.", 1.0),
+        ("pk le parc est fermé", "Il est fermé parce que les riverains se plaignent.", 1.0),
+        ("Why was the park closed?", "The park was closed in June.", 0.0),
+        # what someone said
+        ("What did the ministry conclude?", "The ministry judged the results positive.", 1.0),
+        ("What did the ministry conclude?", "The opposition is against the rooms.", 0.0),
+    ],
+)
+def test_sentences_hold_the_kind_of_answer(question: str, sentence: str,
+                                           expected: float) -> None:
+    assert _match(question, sentence) == expected
+
+
+def test_names_are_learned_without_capitals_and_with_them() -> None:
+    lower = "the city is different, says dagnaud. dagnaud runs the plan. we act, he says."
+    names = learn_names(lower)
+    assert "dagnaud" in names.people and "he" not in names.people
+    cased = ("The mayor wrote to Prime Minister Jean Castex on Monday. Users gather near "
+             "Stalingrad, in Paris and Strasbourg.")
+    names = learn_names(cased)
+    assert {"castex", "jean"} <= names.people and "monday" not in names.people
+    assert {"stalingrad", "paris", "strasbourg"} <= names.places
+
+
+def test_who_is_answered_by_a_name_but_not_by_who_is_quoted() -> None:
+    text = "the plan is working, says dagnaud. dagnaud runs the plan."
+    assert _match("Who runs the plan?", "dagnaud runs the plan.", text) == 1.0
+    # The speaker answers "who says", not "who does the plan target".
+    assert _match("Who does the plan target?", "the plan is working, says dagnaud.", text) == 0
+    assert _match("Who says the plan is working?", "the plan is working, says dagnaud.",
+                  text) == 1.0
+    # A name the question gives is no answer to it.
+    assert _match("Did dagnaud run the plan, and who else?", "dagnaud runs the plan.",
+                  text) == 0.0
+
+
+def test_a_date_is_not_a_count() -> None:
+    assert gives_count("eight places of reception") and gives_count("two dozen complaints")
+    assert not gives_count("tested since 2016") and not gives_count("on 5 October")
+
+
+def _draft(assistant, question: str):  # noqa: ANN001, ANN202 - the session fixture
+    query = make_query(question, detect_language(question), assistant.settings.retrieval)
+    vector = assistant.retriever.query_vector(query,
+                                              assistant.embeddings.embed_query(query.dense_text))
+    return assistant.answerer.draft(query, vector, assistant.retriever.retrieve(query, vector))
+
+
+def test_how_often_quotes_the_sentence_that_gives_the_frequency(assistant) -> None:
+    question = "How often are Charonnes' officers on call?"
+    answer = assistant.ask(question)
+    assert answer.kind == "answer"
+    assert "24 hours a day, every day" in answer.text
+    assert any("24 hours a day, every day" in c.quote for c in answer.citations)
+    # The draft says what was asked and which sentences held it, for the staff view.
+    draft = _draft(assistant, question)
+    assert draft.answer_type == "how_often"
+    assert "24 hours a day" in draft.sentences[0].text
+    by_text = {x.text: x for x in draft.ranked}
+    precise = by_text["they are also on call 24 hours a day, every day."]
+    vague = by_text["charonnes officers patrol the neighborhood regularly."]
+    assert (precise.answer_kind, precise.answer_match) == ("frequency", 1.0)
+    assert (vague.answer_kind, vague.answer_match) == ("frequency", 0.5)
+    assert draft.ranked[0] is precise
+    weight = assistant.settings.answer.answer_type_weight
+    assert precise.score == pytest.approx(precise.base + weight * precise.answer_match)
+
+
+def test_since_when_quotes_the_sentence_with_the_year(assistant) -> None:
+    draft = _draft(assistant, "Since what year have the Paris and Strasbourg rooms been tested?")
+    assert draft.answer_type == "when" and draft.grounded
+    assert "since 2016" in draft.sentences[0].text
+    assert draft.ranked[0].answer_kind == "date"
