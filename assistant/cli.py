@@ -68,6 +68,15 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    import threading
+
+    from assistant.safety.classifier import HEAD_PATH, Head
+    from assistant.store.embeddings import get_embeddings
+
+    # The guard's model loads while the web framework is imported (about 1.4 s of each):
+    # the cached model is the one the Assistant then finds.
+    encoder = get_embeddings(Head.load(HEAD_PATH).meta["encoder"])
+    threading.Thread(target=encoder.embed_array, args=(["warm up"],), daemon=True).start()
     from assistant.app.server import serve
 
     serve(get_settings())

@@ -136,7 +136,10 @@ class _Turn:
 class Assistant:
     """Grounded question answering over the indexed corpus."""
 
-    def __init__(self, settings: Settings | None = None, *, build_index: bool = True) -> None:
+    def __init__(self, settings: Settings | None = None, *, build_index: bool = True,
+                 warm_in_background: bool = False) -> None:
+        """`warm_in_background`: the guard's model loads in a thread while the caller goes on
+        (the server starts meanwhile); the first message waits for it if it comes first."""
         self.settings = settings or get_settings()
         state = index_state(self.settings.paths.index_dir)
         snapshot = None
@@ -164,7 +167,7 @@ class Assistant:
         self.answerer.warm(e.precompute_sentences_max, e.sentence_cache)
         self.care = CareDirectory.load(self.settings.paths.care_directory)
         self.guardrails = Guardrails.load(self.care)
-        self.guardrails.warm()
+        self.guardrails.warm(background=warm_in_background)
         # The guard reads the retrieval vector only when both use the same model.
         self._guard_shares_vector = self.guardrails.encoder_name == self.settings.embedding.model
         self.chain = self._build_chain()

