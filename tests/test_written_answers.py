@@ -90,6 +90,23 @@ def test_stream_shows_the_draft_then_the_checked_reply(local_assistant):
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == done.text
 
 
+def test_the_chat_shows_the_draft_growing_then_the_checked_reply(local_assistant, tmp_path):
+    """The chat handler on the real model: the draft appears piece by piece, marked as being
+    checked, and the last update is the checked reply with its source links."""
+    from assistant.app.feedback import FeedbackStore
+    from assistant.app.handlers import Handlers
+
+    h = Handlers(local_assistant, FeedbackStore(tmp_path / "fb.sqlite3"), None)
+    q = "What does Charonnes hand out from his van?"
+    out = h.triage(q, [], [], [], True, "auto", "en")
+    shown = [u[0][-1]["content"] for u in h.respond(out[-1], out[0], [], [], True, "auto", "en")]
+    drafts = [t for t in shown if 'class="draft"' in t]
+    assert len(drafts) >= 2, "the draft is shown as the model writes it"
+    assert all('class="cite"' not in t for t in drafts)  # unchecked text links to nothing
+    assert len(drafts[-1]) > len(drafts[0])
+    assert 'class="draft"' not in shown[-1] and 'class="cite"' in shown[-1]
+
+
 def test_emergency_replies_do_not_wait_for_the_model(local_assistant):
     a = local_assistant.ask("My friend smoked crack and now he is not breathing")
     assert a.kind == "emergency"
