@@ -245,14 +245,21 @@ class SentenceAnswerer:
         """The sentences to quote, or why none is, with what the question asks for."""
         answer_type = question_type(query.original)
         out = self._draft(query, query_vector, passages, answer_type)
+        if out.reason.startswith(_TYPE_GAP) and len(self.quotable(passages)) < len(passages):
+            # The quotable passages hold no date for a "when" question: a passage retrieved
+            # lower may. Only then are the others read, so no other answer can change.
+            wider = self._draft(query, query_vector, passages, answer_type, every_passage=True)
+            if wider.grounded:
+                out = wider
+                out.reason = "grounded, in a passage retrieved below the quoting floor"
         out.answer_type = answer_type
         return out
 
     def _draft(self, query: Query, query_vector: list[float], passages: list[Passage],
-               answer_type: AnswerType) -> Draft:
+               answer_type: AnswerType, *, every_passage: bool = False) -> Draft:
         """The sentences to quote, or why none is: the gates run from cheapest to dearest."""
         st = self.settings
-        keys = self.candidates(self.quotable(passages))
+        keys = self.candidates(passages if every_passage else self.quotable(passages))
         if not keys:
             return Draft([], 0.0, 0.0, False, "no passage above the score floor")
         # Across languages the question's own words cannot all be in the passage: a French
@@ -288,7 +295,8 @@ class SentenceAnswerer:
                 scored,
             )
         chosen = [self.with_context(x) for x in self._choose(scored, scored[0].score)]
-        why = self._quoted_gap(chosen, passages, names, matcher, min_coverage)
+        why = self._quoted_gap(chosen, passages, names, matcher, min_coverage) or \
+            self._type_gap(answer_type, chosen)
         if why:
             return Draft([], coverage, best, False, why, scored)
         return Draft(_merge(chosen), coverage, best, True, "grounded", scored)
@@ -376,6 +384,14 @@ class SentenceAnswerer:
             return start
         return prev_start
 
+    def _type_gap(self, answer_type: str, chosen: list[ScoredSentence]) -> str:
+        """Why the quotes do not answer a question that asks for a date, a frequency, a
+        place or a person ("" when one of them gives it, or the gate is off)."""
+        gated = self.settings.answer_type_gate
+        if answer_type not in gated or any(x.answer_match > 0 for x in chosen):
+            return ""
+        return f"{_TYPE_GAP} {answer_type}; no quoted sentence gives one"
+
     def with_context(self, x: ScoredSentence) -> ScoredSentence:
         """The sentence as it is quoted: with the one before it when it needs it."""
         start = self.context_start(x.doc_id, x.start, x.end)
@@ -413,6 +429,9 @@ class SentenceAnswerer:
         if not citations:
             return "", []
         return " ".join(parts), citations
+
+
+_TYPE_GAP = "the question asks"
 
 
 def _merge(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
