@@ -301,10 +301,12 @@ class Assistant:
             "coverage": round(draft.coverage, 3),
             "best_sentence_score": round(draft.best, 3),
             "decision": draft.reason,
+            "question_asks": draft.answer_type or "(no particular kind of answer)",
             "passages_quoted_from": len(self.answerer.quotable(turn.passages)),
             "sentences": [
                 {"doc_id": s.doc_id, "start": s.start, "end": s.end, "cosine": round(s.cosine, 3),
-                 "overlap": round(s.overlap, 3), "score": round(s.score, 3)}
+                 "overlap": round(s.overlap, 3), "score": round(s.score, 3),
+                 "answer_match": s.answer_match, "answer_kind": s.answer_kind}
                 for s in draft.sentences
             ],
         }

@@ -125,3 +125,13 @@ def test_triage_gives_the_reply_ask_gives(assistant: Any, message: str) -> None:
                                      "what should I do if a friend overdoses on crack?"])
 def test_triage_leaves_everything_else_to_the_chain(assistant: Any, message: str) -> None:
     assert assistant.triage(message) is None
+
+
+def test_staff_see_what_the_question_asks_and_what_each_quote_gives(assistant: Any) -> None:
+    from assistant.app.staff import render_staff, turn_record
+
+    answer = assistant.ask("How often are the Charonnes officers on call?")
+    html = render_staff(turn_record(0, "q", answer, "r"))
+    assert "question_asks" in html and "how_often" in html
+    assert "gives frequency" in html
+    assert answer.trace["answerer"]["sentences"][0]["answer_kind"] == "frequency"

@@ -64,6 +64,11 @@ def render_staff(turn: dict[str, Any] | None) -> str:
         parts.append("<h4>Query</h4>" + _kv_table(trace["query"]))
     if trace.get("answerer"):
         ans = {k: v for k, v in trace["answerer"].items() if k != "sentences"}
+        # Why each quoted sentence won: meaning, terms, and whether it gives what is asked.
+        ans["quoted sentences"] = "; ".join(
+            f"{q['doc_id']} {q['start']}–{q['end']}: score {q['score']} (cosine {q['cosine']}, "
+            f"terms {q['overlap']}, gives {q.get('answer_kind') or 'no asked-for answer'})"
+            for q in trace["answerer"].get("sentences", [])) or "none"
         parts.append("<h4>Answerer</h4>" + _kv_table(ans))
     if trace.get("written"):
         parts.append(_render_written(trace["written"]))
