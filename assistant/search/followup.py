@@ -142,13 +142,13 @@ def _elliptical(q: str) -> str:
         n_content <= 4 or _KEEP_PREP.match(q) or q.lower().startswith(_ALWAYS_FOLLOW_UP)
     ):
         return "starts like a follow-up"
+    if _has_pronoun(q) and n_content <= _MAX_PRONOUN_CONTENT:
+        return "refers back with a pronoun"
     if _TOPIC_NOUNS & set(content_words(q)):
         return ""
     if n_content <= _MAX_SHORT_CONTENT and not _EXISTENTIAL.search(q):
         # "19th?", "Marseille?", "who runs it?"
         return "too short to stand alone"
-    if _has_pronoun(q) and n_content <= _MAX_PRONOUN_CONTENT:
-        return "refers back with a pronoun"
     return ""
 
 
