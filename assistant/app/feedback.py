@@ -18,14 +18,15 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DB_NAME = "feedback.sqlite3"
 RATINGS = ("up", "down", "")
@@ -58,8 +59,10 @@ CREATE INDEX IF NOT EXISTS feedback_reply ON feedback (reply_id);
 """
 # Columns added after the first release, for databases created before them.
 _MIGRATIONS = {"updated_at": "ALTER TABLE feedback ADD COLUMN updated_at TEXT NOT NULL DEFAULT ''"}
-# Feedback fields a later judgement of the same person on the same reply updates.
+# Feedback fields a later judgement of the same person on the same reply updates, and the
+# rows that person's judgement of that reply lives in (parameters: session, reply_id).
 _JUDGEMENT = ("rating", "wrong_source", "missing_information", "comment")
+_SAME_JUDGE = "session = ? AND reply_id = ? AND source = 'ui'"
 
 _MAX_COMMENT = 5000  # a comment is a note, not a document
 
@@ -174,14 +177,16 @@ class FeedbackStore:
             raise FeedbackUnavailable(self.problem) from None
 
     def _insert(self, item: Feedback) -> int:
-        """One row, or the update of this person's row on this reply; retries while another
-        writer holds the lock."""
+        """One row, or the update of this person's row on this reply."""
         row = asdict(item)
         row["wrong_source"] = int(bool(row["wrong_source"]))
         row["missing_information"] = int(bool(row["missing_information"]))
         row["citations"] = json.dumps(row["citations"], ensure_ascii=False)
-        row["created_at"] = row["updated_at"] = \
-            datetime.now(UTC).isoformat(timespec="milliseconds")
+        row["created_at"] = row["updated_at"] = _now()
+        return self._transaction(lambda conn: _write(conn, row))
+
+    def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` in one write transaction; retries while another writer holds the lock."""
         deadline = time.monotonic() + self.timeout_s * 2
         delay = 0.01
         while True:
@@ -189,12 +194,12 @@ class FeedbackStore:
                 with self._connect() as conn:
                     conn.execute("BEGIN IMMEDIATE")
                     try:
-                        row_id = _write(conn, row)
+                        result = work(conn)
                         conn.execute("COMMIT")
                     except BaseException:
                         conn.execute("ROLLBACK")
                         raise
-                    return row_id
+                    return result
             except sqlite3.OperationalError as exc:
                 # busy_timeout covers most contention; this covers lock errors it doesn't.
                 if not _contention(exc):
@@ -209,14 +214,16 @@ class FeedbackStore:
         stay). False when there was no row to change."""
         if not (session and reply_id):
             return False
+
+        def clear(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
+                f"UPDATE feedback SET rating = '', updated_at = ? WHERE id = (SELECT MAX(id) "
+                f"FROM feedback WHERE {_SAME_JUDGE})", (_now(), session, reply_id))
+            return cur.rowcount > 0
+
         try:
             self._init_db()
-            with self._connect() as conn:
-                cur = conn.execute(
-                    "UPDATE feedback SET rating = '', updated_at = ? WHERE id = (SELECT MAX(id) "
-                    "FROM feedback WHERE session = ? AND reply_id = ? AND source = 'ui')",
-                    (datetime.now(UTC).isoformat(timespec="milliseconds"), session, reply_id))
-                return cur.rowcount > 0
+            return self._transaction(clear)
         except (OSError, sqlite3.Error) as exc:
             self._unavailable(exc)
             raise FeedbackUnavailable(self.problem) from None
@@ -229,6 +236,10 @@ class FeedbackStore:
         return _read_rows(self.db_path)
 
 
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
 def _write(conn: sqlite3.Connection, row: dict[str, Any]) -> int:
     """Insert the row, or merge it into the same person's earlier row on the same reply (UI
     feedback with a session): a new rating replaces the old, flags add up, a new comment
@@ -236,9 +247,8 @@ def _write(conn: sqlite3.Connection, row: dict[str, Any]) -> int:
     earlier = None
     if row["session"] and row["reply_id"] and row["source"] == "ui":
         earlier = conn.execute(
-            f"SELECT id, {', '.join(_JUDGEMENT)} FROM feedback WHERE session = ? AND "
-            "reply_id = ? AND source = 'ui' ORDER BY id DESC LIMIT 1",
-            (row["session"], row["reply_id"])).fetchone()
+            f"SELECT id, {', '.join(_JUDGEMENT)} FROM feedback WHERE {_SAME_JUDGE} "
+            "ORDER BY id DESC LIMIT 1", (row["session"], row["reply_id"])).fetchone()
     if earlier is None:
         cols = [c for c in COLUMNS if c != "id"]
         cur = conn.execute(f"INSERT INTO feedback ({', '.join(cols)}) "
