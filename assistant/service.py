@@ -381,12 +381,13 @@ class Assistant:
 
     def stream(self, question: str, history: History | None = None) -> Iterator[Event]:
         """The reply as events: the model's draft as it is written (when a language model
-        answers), the checked text in small pieces, then evidence, resources, the Answer."""
+        answers), the checked text a sentence or so at a time (each piece is one update of the
+        chat in the browser), then evidence, resources, the Answer."""
         if self.writer is None:
             answer = self.ask(question, history)
         else:
             answer = yield from self._drafting(question, history)
-        for piece in _pieces(answer.text):
+        for piece in stream_pieces(answer.text, self.settings.ui.stream_piece_chars):
             yield TextDelta(piece)
         yield Evidence(answer.citations, answer.retrieved)
         yield Resources(answer.resources)
@@ -463,13 +464,17 @@ def _history_lang(history: History) -> Lang:
     return "en"
 
 
-def _pieces(text: str, size: int = 24) -> Iterator[str]:
-    """Word-aligned pieces of the reply, for streaming; joined, they are the reply."""
+def stream_pieces(text: str, size: int) -> list[str]:
+    """The reply cut after sentence ends (or at a word once a piece reaches twice `size`
+    characters), each piece at least `size` long except the last; joined, the reply."""
+    pieces: list[str] = []
     buf = ""
     for word in re.findall(r"\S+\s*", text):
         buf += word
-        if len(buf) >= size:
-            yield buf
+        ends = word.rstrip()[-1:] in ".!?:…" or "\n" in word
+        if len(buf) >= size and (ends or len(buf) >= 2 * size):
+            pieces.append(buf)
             buf = ""
     if buf:
-        yield buf
+        pieces.append(buf)
+    return pieces

@@ -12,7 +12,8 @@ import gradio as gr
 import pytest
 
 from assistant.app.feedback import FeedbackStore
-from assistant.app.handlers import Handlers, stream_pieces
+from assistant.app.handlers import Handlers
+from assistant.service import stream_pieces
 
 SKIP = gr.skip()
 SITES_Q = "Which sites did Anne Hidalgo propose for crack users' care?"

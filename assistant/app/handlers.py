@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import re
 import threading
 import time
 import uuid
@@ -32,7 +31,7 @@ from assistant.app.render import (
     render_user,
 )
 from assistant.app.staff import render_staff, turn_record
-from assistant.service import Assistant, Done, DraftDelta, Evidence
+from assistant.service import Assistant, Done, DraftDelta, Evidence, TextDelta
 
 log = logging.getLogger(__name__)
 
@@ -93,22 +92,6 @@ def _thanks(record: dict[str, Any], lang: str) -> str:
     q = " ".join(str(record.get("question", "")).split())
     q = q if len(q) <= 60 else q[:57].rstrip() + "…"
     return esc_md(T[lang]["fb_thanks"].format(n=record["turn"] + 1, q=q))
-
-
-def stream_pieces(text: str, size: int) -> list[str]:
-    """The reply cut after sentence ends (or at a word once a piece reaches twice `size`
-    characters), each piece at least `size` long except the last; joined, the reply."""
-    pieces: list[str] = []
-    buf = ""
-    for word in re.findall(r"\S+\s*", text):
-        buf += word
-        ends = word.rstrip()[-1:] in ".!?:…" or "\n" in word
-        if len(buf) >= size and (ends or len(buf) >= 2 * size):
-            pieces.append(buf)
-            buf = ""
-    if buf:
-        pieces.append(buf)
-    return pieces
 
 
 def _session(request: gr.Request | None) -> str:
@@ -230,18 +213,18 @@ class Handlers:
         answer = next(e for e in events if isinstance(e, Done)).answer
         lang = effective_lang(lang_choice, answer.lang)
         if answer.kind != "emergency":  # an emergency is shown whole, at once, framed
-            for shown in self._paced(answer.text):
+            for shown in self._paced(events):
                 chat[-1]["content"] = render_reply(shown, answer.kind, n, [], lang,
                                                    phones=self.phones)
                 yield chat, skip, skip, skip, skip, skip, skip, skip, skip
         citations = next((e.citations for e in events if isinstance(e, Evidence)), [])
         yield self._finish(message, answer, citations, chat, history, turns, lang)
 
-    def _paced(self, text: str) -> Iterator[str]:
-        """The reply growing a sentence or so at a time: few updates (each one re-renders the
-        chat in the browser), spaced so a person sees it arrive."""
+    def _paced(self, events: list[Any]) -> Iterator[str]:
+        """The reply growing piece by piece (the Assistant's TextDelta pieces, a sentence or
+        so each), spaced so a person sees it arrive."""
         interval = self.assistant.settings.ui.stream_interval_ms / 1000
-        pieces = stream_pieces(text, self.assistant.settings.ui.stream_piece_chars)
+        pieces = [e.text for e in events if isinstance(e, TextDelta)]
         shown = ""
         for i, piece in enumerate(pieces[:-1]):  # the last piece comes with the citations
             shown += piece
