@@ -136,10 +136,7 @@ class _Turn:
 class Assistant:
     """Grounded question answering over the indexed corpus."""
 
-    def __init__(self, settings: Settings | None = None, *, build_index: bool = True,
-                 warm_in_background: bool = False) -> None:
-        """`warm_in_background`: the guard's model loads in a thread while the caller goes on
-        (the server starts meanwhile); the first message waits for it if it comes first."""
+    def __init__(self, settings: Settings | None = None, *, build_index: bool = True) -> None:
         self.settings = settings or get_settings()
         state = index_state(self.settings.paths.index_dir)
         snapshot = None
@@ -167,7 +164,7 @@ class Assistant:
         self.answerer.warm(e.precompute_sentences_max, e.sentence_cache)
         self.care = CareDirectory.load(self.settings.paths.care_directory)
         self.guardrails = Guardrails.load(self.care)
-        self.guardrails.warm(background=warm_in_background)
+        self.guardrails.warm()
         # The guard reads the retrieval vector only when both use the same model.
         self._guard_shares_vector = self.guardrails.encoder_name == self.settings.embedding.model
         self.chain = self._build_chain()
@@ -326,10 +323,8 @@ class Assistant:
         if not text:
             return None
         lang = detect_language(text)
-        limits = self.settings.limits
-        decision = self.guardrails.scan(text, lang=lang, window=limits.message_chars,
-                                        classify_chars=limits.message_scan_chars) \
-            if len(text) > limits.message_chars else self.guardrails.check(text, lang=lang)
+        decision = self._scan(text, lang) if len(text) > self.settings.limits.message_chars \
+            else self.guardrails.check(text, lang=lang)
         if decision.kind != "emergency":
             return None
         reply, resources = self.guardrails.reply(decision)
@@ -338,6 +333,12 @@ class Assistant:
         answer.timings_ms = {"guard": ms, "total": ms}
         answer.trace = {"guard": decision.to_json(), "timings_ms": answer.timings_ms}
         return answer
+
+    def _scan(self, text: str, lang: Lang) -> Decision:
+        """A message longer than questions may be, read whole by the guard in windows."""
+        limits = self.settings.limits
+        return self.guardrails.scan(text, lang=lang, window=limits.message_chars,
+                                    classify_chars=limits.message_scan_chars)
 
     def ask(
         self,
@@ -360,8 +361,7 @@ class Assistant:
         elif len(text) > limits.message_chars:
             # An emergency anywhere in a long message is found; anything else asks for less.
             t1 = time.perf_counter()
-            decision = self.guardrails.scan(text, lang=lang, window=limits.message_chars,
-                                            classify_chars=limits.message_scan_chars)
+            decision = self._scan(text, lang)
             turn.trace["guard"] = decision.to_json()
             self._timed(turn, "guard", t1)
             if decision.kind == "emergency":

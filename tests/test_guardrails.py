@@ -188,27 +188,3 @@ def test_decision_json(guard: Guardrails) -> None:
     assert abs(sum(probs.values()) - 1) < 0.01 and max(probs, key=probs.get) == "care"
     assert "care: harm-reduction equipment" in out["rules"]
     json.dumps(out)
-
-
-def test_a_guard_warming_in_the_background_decides_as_a_warm_one(guard: Guardrails) -> None:
-    """The server starts while the guard warms in a thread; messages arriving meanwhile
-    (several threads at once) wait for it and get the decisions a warm guard gives. (The
-    encoder itself is cached per process, so here it is already loaded; a cold start is
-    timed by bench/bench_core.py.)"""
-    import threading
-
-    cold = Guardrails.load(CareDirectory.load(CARE_PATH))
-    cold.warm(background=True)
-    messages = ["my friend is not breathing after a pipe", "where can I get clean pipes?",
-                "je veux en finir ce soir", "Who did the mayor send her letter to?"]
-    got: dict[str, str] = {}
-
-    def ask(m: str) -> None:
-        got[m] = cold.check(m).kind
-
-    threads = [threading.Thread(target=ask, args=(m,)) for m in messages]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert got == {m: guard.check(m).kind for m in messages}

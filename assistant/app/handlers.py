@@ -130,13 +130,9 @@ class Handlers:
             self.unlock_rate.allow(key)
         return ok
 
-    def _is_emergency(self, message: str) -> bool:
-        # The guard alone (a few ms): an emergency never waits for a slot or a rate limit.
-        return self.assistant.guardrails.check(message[: self.limits.message_chars]).kind \
-            == "emergency"
-
     def _emergency(self, message: str) -> Any:
-        """The emergency reply (guard only, no retrieval) when the message is one, else None."""
+        """The emergency reply (guard only, no retrieval) when the message is one, else None:
+        an emergency never waits for a slot or a rate limit."""
         try:
             return self.assistant.triage(message)
         except Exception:  # the full chain still reads the message and answers it
@@ -197,7 +193,7 @@ class Handlers:
         chat, history, turns = list(chat or []), list(history or []), list(turns or [])
         lang = effective_lang(lang_choice, ui_lang)
         n = len(turns)
-        if not self.ask_rate.allow(client_key(request)) and not self._is_emergency(message):
+        if not self.ask_rate.allow(client_key(request)) and self._emergency(message) is None:
             chat[-1]["content"] = esc_md(T[lang]["too_fast"])
             yield chat, skip, skip, skip, skip, skip, skip, skip, skip
             return
@@ -391,11 +387,9 @@ class Handlers:
                         turns: list[dict[str, Any]], emergency: str) -> tuple[Any, ...]:
         """After a reply: relabel the page only when the reply changed its language (most
         replies do not, and relabelling re-renders every component)."""
-        relabelled = self.apply_language(lang_choice, ui_lang, turns, emergency) \
-            if effective_lang(lang_choice, ui_lang) != shown_lang else None
-        if relabelled is None:
+        if effective_lang(lang_choice, ui_lang) == shown_lang:
             return (gr.skip(),) * self._language_outputs
-        return relabelled
+        return self.apply_language(lang_choice, ui_lang, turns, emergency)
 
     # -- API endpoints -------------------------------------------------------------------------
     def ask(self, question: str, history: list[dict[str, str]] | None = None,

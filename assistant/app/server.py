@@ -60,7 +60,7 @@ def serve(settings: Settings | None = None, **kwargs: Any) -> Any:
     """Load the Assistant once (shared by every session) and serve the app."""
     settings = settings or get_settings()
     _size_torch_threads(settings)
-    assistant = Assistant(settings, warm_in_background=True)  # loads while the app starts
+    assistant = Assistant(settings)
     demo = build_app(assistant, settings)
     log.info("serving on http://%s:%s", settings.ui.host, settings.ui.port)
     return launch(demo, settings, **kwargs)

@@ -13,7 +13,6 @@ distress gets care with the crisis lines, never "out of scope"; care beats answe
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,7 +169,6 @@ class Guardrails:
         self.care = care
         # Without a classifier (tests of the rules alone) only the rules decide.
         self.classifier = classifier
-        self._warming: threading.Thread | None = None
 
     @classmethod
     def load(cls, care: CareDirectory, head_path: Path = HEAD_PATH) -> Guardrails:
@@ -194,32 +192,16 @@ class Guardrails:
         """The embedding model whose vectors `check(vector=...)` takes."""
         return self.classifier.head.meta.get("encoder") if self.classifier else None
 
-    def warm(self, *, background: bool = False) -> None:
-        """Run the encoder once, so the first message does not pay for loading it.
-
-        In the background, the model loads while the server starts (about 1.4 s for USE);
-        a message that comes first waits for it in `check`."""
-        if self.classifier is None:
-            return
-        if not background:
+    def warm(self) -> None:
+        """Run the encoder once, so the first message does not pay for loading it."""
+        if self.classifier is not None:
             self.classifier.classify("warm up")
-            return
-        self._warming = threading.Thread(target=self.classifier.classify, args=("warm up",),
-                                         name="guard-warm", daemon=True)
-        self._warming.start()
-
-    def _wait_warm(self) -> None:
-        warming = self._warming
-        if warming is not None:
-            warming.join()
-            self._warming = None
 
     # -- decision --------------------------------------------------------------------------
     def check(self, message: str, history: list[dict] | None = None, *, lang: str | None = None,
               vector: list[float] | None = None) -> Decision:
         """The kind of reply for this message; `vector` is its embedding by the guard's
         encoder if the caller already made it."""
-        self._wait_warm()
         language: Lang = "fr" if (lang or detect_language(message)) == "fr" else "en"
         text = normalise(message)
         hits = rule_hits(text)
