@@ -312,9 +312,9 @@ class SentenceAnswerer:
         for (doc_id, s, e), vec in zip(keys, self._sentence_vectors(keys), strict=True):
             text = self.documents[doc_id]["text"][s:e]
             stems = set(self.tokens(text, doc_id))
-            if st.context_terms:  # quoted with the sentence before: scored on both
-                quoted = self.documents[doc_id]["text"][self.context_start(doc_id, s, e) : e]
-                stems |= set(self.tokens(quoted, doc_id))
+            start = self.context_start(doc_id, s, e) if st.context_terms else s
+            if start < s:  # quoted with the sentence before: scored on both
+                stems |= set(self.tokens(self.documents[doc_id]["text"][start:e], doc_id))
             overlap = matcher.share(stems)
             cosine = float(np.dot(vec, q))
             title = self.documents[doc_id]["title"]
