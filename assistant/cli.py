@@ -70,17 +70,26 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import threading
 
+    settings = get_settings()
+    # The models load (native code, mostly outside the interpreter lock) while the web
+    # framework is imported: the cached models are the ones the Assistant then finds.
+    threading.Thread(target=_preload_models, args=(settings,), daemon=True).start()
+    from assistant.app.server import serve
+
+    serve(settings)
+    return 0
+
+
+def _preload_models(settings: Settings) -> None:
     from assistant.safety.classifier import HEAD_PATH, Head
     from assistant.store.embeddings import get_embeddings
 
-    # The guard's model loads while the web framework is imported (about 1.4 s of each):
-    # the cached model is the one the Assistant then finds.
-    encoder = get_embeddings(Head.load(HEAD_PATH).meta["encoder"])
-    threading.Thread(target=encoder.embed_array, args=(["warm up"],), daemon=True).start()
-    from assistant.app.server import serve
-
-    serve(get_settings())
-    return 0
+    e = settings.embedding
+    retrieval = get_embeddings(e.model, e.device, e.batch_size, e.backend, e.cache_dir,
+                               e.threads)
+    guard = get_embeddings(Head.load(HEAD_PATH).meta["encoder"])
+    for encoder in dict.fromkeys((guard, retrieval)):
+        encoder.embed_documents(["warm up"])
 
 
 def _cmd_feedback_export(args: argparse.Namespace) -> int:

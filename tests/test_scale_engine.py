@@ -166,6 +166,34 @@ def test_sentence_vectors_on_demand_give_the_same_drafts(corpus_settings: Settin
     assert grounded >= 10 and largest > 12
 
 
+def test_sentences_embedded_in_the_background_give_the_same_drafts(
+    corpus_settings: Settings,
+) -> None:
+    s = corpus_settings
+    index = VectorIndex(s)
+    retriever = HybridRetriever(index, s.retrieval)
+    docs = read_documents(s.paths.index_dir)
+    eager = SentenceAnswerer(index.embeddings, docs, s.answer)
+    eager.warm()
+    background = SentenceAnswerer(index.embeddings, docs, s.answer)
+    thread = background.warm(background=True)
+    assert thread is not None
+    # Questions asked while the thread runs embed what they need themselves.
+    for question, lang in _questions()[:5]:
+        query = make_query(question, lang, s.retrieval)
+        vector = retriever.query_vector(query)
+        passages = retriever.retrieve(query, vector)
+        a, b = eager.draft(query, vector, passages), background.draft(query, vector, passages)
+        assert [(x.doc_id, x.start, x.end) for x in a.sentences] == [
+            (x.doc_id, x.start, x.end) for x in b.sentences
+        ]
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert background._vectors.keys() == eager._vectors.keys()
+    for key, vec in eager._vectors.items():
+        assert np.abs(background._vectors[key] - vec).max() < 1e-5
+
+
 def test_a_replica_builds_its_sidecar_from_the_chroma_server(
     chroma_server: int, tmp_path: Path  # noqa: F811 - the fixture
 ) -> None:

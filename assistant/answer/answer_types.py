@@ -20,9 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from assistant.text.language import EN_STOP, FR_STOP, content_words, fold, words
+from assistant.text.tables import load_yaml
 
 TABLES_FILE = Path(__file__).with_name("answer_types.yaml")
 
@@ -33,7 +32,7 @@ AnswerType = Literal[
 
 
 def _load_tables(path: Path = TABLES_FILE) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return load_yaml(path)
 
 
 def _whole(entry: str) -> str:

@@ -183,19 +183,31 @@ class SentenceAnswerer:
             self._spans[doc_id] = sentence_spans(doc["text"]) if doc else []
         return self._spans[doc_id]
 
-    def warm(self, precompute_max: int = 1_000, keep: int = 50_000) -> None:
-        """Embed every sentence now, in one batch, so no question pays for it.
+    def warm(self, precompute_max: int = 1_000, keep: int = 50_000, *,
+             background: bool = False) -> threading.Thread | None:
+        """Embed every sentence ahead of the questions, so no question pays for it.
 
         Past `precompute_max` sentences that would take too long at start: each question then
         embeds the sentences of its passages, and the `keep` most recently used stay.
+        With `background`, a thread embeds them in small batches: a question asked meanwhile
+        waits for one batch at most, and embeds its own missing sentences itself.
         """
         # About 150 characters a sentence: the check must not split every document itself.
         if sum(len(d["text"]) for d in self.documents.values()) > precompute_max * 150:
             self._keep = keep
-            return
-        self._sentence_vectors(
-            [(d, s, e) for d in self.documents for s, e in self.spans(d)]
-        )
+            return None
+        keys = [(d, s, e) for d in self.documents for s, e in self.spans(d)]
+        if not background:
+            self._sentence_vectors(keys)
+            return None
+        thread = threading.Thread(target=self._warm_batches, args=(keys,), daemon=True,
+                                  name="sentence-warm")
+        thread.start()
+        return thread
+
+    def _warm_batches(self, keys: list[tuple[str, int, int]], size: int = 32) -> None:
+        for i in range(0, len(keys), size):
+            self._sentence_vectors(keys[i:i + size])
 
     def _sentence_vectors(self, keys: list[tuple[str, int, int]]) -> list[np.ndarray]:
         with self._vectors_lock:  # two questions may be answered at once

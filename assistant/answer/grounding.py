@@ -14,18 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from langchain_core.embeddings import Embeddings
 
 from assistant.search.retrieval import GENERIC_STEMS, TermMatcher, expand_query
 from assistant.text.analysis import lexical_tokens
 from assistant.text.language import Lang, fold
+from assistant.text.tables import load_yaml
 
 TABLES_FILE = Path(__file__).with_name("grounding.yaml")
 
 
 def _load_tables(path: Path = TABLES_FILE) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return load_yaml(path)
 
 
 # Number words, names that aren't, contact, negation and meta wording: data, in grounding.yaml.

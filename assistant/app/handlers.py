@@ -15,9 +15,8 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
-import gradio as gr
-
 from assistant.app.feedback import Feedback, FeedbackStore, FeedbackUnavailable
+from assistant.app.gradio_import import gr
 from assistant.app.limits import Lane, RateLimiter, client_key
 from assistant.app.render import (
     T,

@@ -7,27 +7,22 @@ feedback on a reply.
 
 from __future__ import annotations
 
-import os
 from types import SimpleNamespace
 from typing import Any
 
-# The app runs offline: no analytics calls (set before gradio is imported).
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-
-import gradio as gr  # noqa: E402
-
-from assistant.app.feedback import FeedbackStore, default_db_path  # noqa: E402
-from assistant.app.handlers import (  # noqa: E402
+from assistant.app.feedback import FeedbackStore, default_db_path
+from assistant.app.gradio_import import gr
+from assistant.app.handlers import (
     DISLIKE,
     LIKE,
     MISSING_INFO,
     WRONG_SOURCE,
     Handlers,
 )
-from assistant.app.render import T, render_banner, render_sources  # noqa: E402
-from assistant.app.staff import render_staff  # noqa: E402
-from assistant.service import Assistant  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from assistant.app.render import T, render_banner, render_sources
+from assistant.app.staff import render_staff
+from assistant.service import Assistant
+from assistant.settings import Settings
 
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 

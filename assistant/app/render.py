@@ -13,12 +13,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
 from assistant.models import Citation
 from assistant.safety.care import CareDirectory
 from assistant.settings import get_settings
 from assistant.text.language import format_int
+from assistant.text.tables import load_yaml
 
 STRINGS_FILE = Path(__file__).resolve().parent / "strings.yaml"
 MAX_SHOWN_USER_CHARS = 1500  # a 20,000-character paste is acknowledged, not re-displayed
@@ -27,7 +26,7 @@ CONTEXT_CHARS = 320  # document text shown around a cited passage, each side
 
 @lru_cache(maxsize=1)
 def _load_strings() -> dict[str, dict[str, Any]]:
-    raw = yaml.safe_load(STRINGS_FILE.read_text(encoding="utf-8"))
+    raw = load_yaml(STRINGS_FILE)
     # Gradio's choice lists are (label, value) pairs.
     return {lang: {k: [tuple(c) for c in v] if k.endswith("_choices") else v
                    for k, v in table.items()} for lang, table in raw.items()}

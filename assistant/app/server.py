@@ -60,7 +60,8 @@ def serve(settings: Settings | None = None, **kwargs: Any) -> Any:
     """Load the Assistant once (shared by every session) and serve the app."""
     settings = settings or get_settings()
     _size_torch_threads(settings)
-    assistant = Assistant(settings)
+    # The first question does not wait for every corpus sentence to be embedded (~0.25 s).
+    assistant = Assistant(settings, warm_in_background=True)
     demo = build_app(assistant, settings)
     log.info("serving on http://%s:%s", settings.ui.host, settings.ui.port)
     return launch(demo, settings, **kwargs)

@@ -20,6 +20,7 @@ import yaml
 from assistant.models import Document, Fix
 from assistant.text.contact import voice
 from assistant.text.language import detect_language
+from assistant.text.tables import parse_yaml
 
 SUPPORTED_SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf")
 MAX_FILE_BYTES = 20 * 1024 * 1024  # defaults; ingest passes settings.limits
@@ -144,7 +145,7 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     if not match:
         return {}, text
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = parse_yaml(match.group(1)) or {}
     except yaml.YAMLError as exc:
         raise UnreadableFile(f"front matter is not valid YAML: {exc.__class__.__name__}") from None
     if not isinstance(meta, dict):

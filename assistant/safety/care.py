@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from assistant.text.language import Lang
+from assistant.text.tables import load_yaml
 
 POINTER_ID = "drogues-info-service"
 
@@ -213,7 +212,7 @@ class CareDirectory:
 
     @classmethod
     def load(cls, path: Path) -> CareDirectory:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        raw = load_yaml(Path(path))
         entries = [CareEntry.from_dict(e) for e in raw["entries"]]
         return cls(entries, str(raw["last_checked"]))
 

@@ -17,10 +17,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from assistant.safety.care import POINTER_ID, CareDirectory, CareEntry
 from assistant.text.language import fold
+from assistant.text.tables import load_yaml
 
 TABLES_FILE = Path(__file__).with_name("needs.yaml")
 NEEDS = ("stop_treatment", "substitution", "harm_reduction_kit", "naloxone", "injection_room",
@@ -32,7 +31,7 @@ MAX_ENTRIES_ONE_NEED = 3
 FUZZY_MIN = 6  # words this long (or longer) also match with one typo
 GAP_WORDS = 3  # what `...` in a phrase stands for
 
-_T: dict[str, Any] = yaml.safe_load(TABLES_FILE.read_text(encoding="utf-8"))
+_T: dict[str, Any] = load_yaml(TABLES_FILE)
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _REPEATS = re.compile(r"([a-z])\1{2,}")  # "dormiiiir" -> "dormir"
 _SMS: dict[str, list[str]] = {k: str(v).split() for k, v in _T["sms"].items()}

@@ -15,15 +15,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from assistant.text.language import fold
+from assistant.text.tables import load_yaml
 
 TABLES_FILE = Path(__file__).with_name("rules.yaml")
 
 
 def _load_tables(path: Path = TABLES_FILE) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return load_yaml(path)
 
 
 _T = _load_tables()

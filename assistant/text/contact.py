@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from assistant.text.tables import load_yaml
 
-_T = yaml.safe_load((Path(__file__).resolve().parent / "contact.yaml").read_text("utf-8"))
+_T = load_yaml(Path(__file__).resolve().parent / "contact.yaml")
 _PHONE_RUN = re.compile(_T["phone_run"])
 _PHONE_MIN_DIGITS = int(_T["phone_min_digits"])
 _CALL_SHORT = re.compile(_T["call_short_number"], re.IGNORECASE)

@@ -7,7 +7,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
+from assistant.text.tables import load_yaml
 
 Lang = Literal["en", "fr"]
 
@@ -15,7 +15,7 @@ TABLES_FILE = Path(__file__).with_name("language.yaml")
 
 
 def _load_tables(path: Path = TABLES_FILE) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return load_yaml(path)
 
 
 def _word_list(key: str) -> frozenset[str]:
