@@ -258,3 +258,23 @@ def test_staff_view_shows_scores_rewrite_and_timings() -> None:
                    "0.0328", "0.6450", "0.6275", "120.5 ms", 'class="cited"'):
         assert needle in out
     assert "<b>x</b>" not in out
+
+
+def test_the_app_imports_gradio_without_its_stub_writer() -> None:
+    """In a fresh interpreter, as `serve` runs: gradio's `.pyi` writer (a developer tool
+    that parses every component's source at each import) is replaced, and components work."""
+    import subprocess
+    import sys
+
+    code = (
+        "import assistant.app.layout\n"
+        "import gradio.component_meta as meta\n"
+        "from assistant.app.gradio_import import gr\n"
+        "with gr.Blocks() as demo:\n"
+        "    box = gr.Textbox(label='Your question')\n"
+        "print(meta.create_or_modify_pyi.__name__, type(box).__name__, "
+        "box.label, box._id in demo.blocks)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True).stdout.split()
+    assert out == ["_no_stubs", "Textbox", "Your", "question", "True"]
