@@ -28,6 +28,7 @@ from assistant.models import Answer, Citation, Passage
 from assistant.safety.care import CareDirectory
 from assistant.safety.guardrails import Decision, Guardrails
 from assistant.search.followup import rewrite_question
+from assistant.search.lexicon import WordTranslations
 from assistant.search.retrieval import HybridRetriever, Query, make_query
 from assistant.settings import LimitSettings, Settings, get_settings
 from assistant.store.vectorstore import VectorIndex
@@ -168,10 +169,25 @@ class Assistant:
         self.care = CareDirectory.load(self.settings.paths.care_directory)
         self.guardrails = Guardrails.load(self.care)
         self.guardrails.warm()
+        self.translations = self._make_translations(warm_in_background)
         # The guard reads the retrieval vector only when both use the same model.
         self._guard_shares_vector = self.guardrails.encoder_name == self.settings.embedding.model
         self.chain = self._build_chain()
         self.writer = self._make_writer()
+
+    def _make_translations(self, background: bool) -> WordTranslations | None:
+        """French words to English corpus words, through the guard's multilingual encoder."""
+        r = self.settings.retrieval
+        encoder = self.guardrails.classifier.encoder if self.guardrails.classifier else None
+        if encoder is None or r.translate_min_cosine <= 0 or not r.query_expansion:
+            return None
+        lexicon = WordTranslations(encoder, self.documents, self.answerer.lang,
+                                   min_cosine=r.translate_min_cosine, margin=r.translate_margin,
+                                   max_words=r.translate_vocabulary_max)
+        # A large archive's words take minutes to embed (about 3 ms a word): then always in
+        # the background, and questions asked meanwhile get the glossary alone.
+        lexicon.warm(background=background or len(lexicon.words) > r.translate_wait_max)
+        return lexicon
 
     def _make_writer(self) -> WrittenAnswerer | None:
         """The language-model answerer when the settings choose one; loaded once, here."""
@@ -212,7 +228,8 @@ class Assistant:
         rewritten, why = rewrite_question(turn.question, turn.history)
         turn.rewritten = rewritten
         turn.trace["rewrite"] = {"question": rewritten, "why": why}
-        turn.query = make_query(rewritten, turn.lang, self.settings.retrieval)
+        turn.query = make_query(rewritten, turn.lang, self.settings.retrieval,
+                                self.translations)
         return turn
 
     def _embed(self, turn: _Turn) -> _Turn:

@@ -81,6 +81,13 @@ class RetrievalSettings(BaseModel):
     # phrases by this weight (their vectors are computed once, at start): the sources say
     # "SCMR" where people ask about "consumption rooms".
     synonym_weight: float = 0.5
+    # French question words the glossary lacks are matched to the English corpus words whose
+    # multilingual vectors (the guard's encoder) are this close, and within `_margin` of the
+    # nearest; 0 turns it off (assistant/search/lexicon.py).
+    translate_min_cosine: float = 0.70
+    translate_margin: float = 0.03
+    translate_vocabulary_max: int = 20_000
+    translate_wait_max: int = 2_000  # start-up waits for this many words' vectors at most
     # Up to this many chunks, dense search scans every chunk vector (a half-precision copy in
     # memory); above, Chroma's HNSW index answers (faster, but with default settings it
     # misses neighbours).

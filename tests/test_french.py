@@ -76,10 +76,31 @@ def test_held_out_french_question_sets(bilingual: Assistant) -> None:
     print("fr->en", cross["retrieval_hit_rate_at_5"], cross["fact_accuracy"],
           "fr doc", doc["retrieval_hit_rate_at_5"], doc["fact_accuracy"])
     assert cross["citation_validity"] == doc["citation_validity"] == 1.0
-    # Floors just under the figures measured with the default model on 2026-12-02 (fr->en
-    # 0.92 / 0.46, French document 0.89 / 0.39: README "Which embedding model").
-    assert cross["retrieval_hit_rate_at_5"] >= 0.9 and cross["fact_accuracy"] >= 0.4
-    assert doc["retrieval_hit_rate_at_5"] >= 0.85 and doc["fact_accuracy"] >= 0.35
+    # Floors just under the figures measured with the default model on 2026-12-02, with
+    # the French words the glossary lacks matched through the multilingual encoder (fr->en
+    # 1.00 / 0.69, French document 0.89 / 0.61: README "Which embedding model").
+    assert cross["retrieval_hit_rate_at_5"] >= 0.95 and cross["fact_accuracy"] >= 0.6
+    assert doc["retrieval_hit_rate_at_5"] >= 0.85 and doc["fact_accuracy"] >= 0.55
+
+
+def test_french_words_are_matched_to_the_corpus_english_words() -> None:
+    from assistant.search.lexicon import WordTranslations
+    from assistant.store.embeddings import USE_MODEL, get_embeddings
+
+    docs = {"en": {"text": "A worrying increase in evictions. Lariboisiere hospital opened. "
+                           "The mayor wrote to the government about women and care."},
+            "fr": {"text": "Une hausse inquiétante des expulsions."}}
+    lexicon = WordTranslations(get_embeddings(USE_MODEL), docs, {"en": "en", "fr": "fr"})
+    question = "La hausse inquiétante : le gouvernement aide les femmes à Lariboisière ?"
+    words = ["hausse", "inquietante", "gouvernement", "femmes", "lariboisiere", "mayor"]
+    assert lexicon.translate(question, words) == {}  # not embedded yet: glossary only
+    lexicon.warm()
+    found = lexicon.translate(question, words)
+    assert found["hausse"][0] == "increase" and "worrying" in found["inquietante"]
+    assert found["gouvernement"][0] == "government" and found["femmes"][0] == "women"
+    # Names are checked as written, and a word the corpus already uses needs nothing.
+    assert "lariboisiere" not in found and "mayor" not in found
+    assert "hausse" not in lexicon.words  # only the English documents' words are targets
 
 
 def test_english_dev_questions_hold_with_a_french_document_in_the_index(

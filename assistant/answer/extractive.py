@@ -42,7 +42,7 @@ def named_terms(query: Query) -> dict[str, str]:
 
     For a translated French question only the words the glossary left untranslated count.
     """
-    leftover = set(query.leftover.split()) if query.expansion else None
+    leftover = set(query.leftover.split()) if query.expansion or query.translated else None
     out: dict[str, str] = {}
     first = True
     for m in _NAME_TOKEN.finditer(query.original):

@@ -11,6 +11,7 @@ import numpy as np
 import simsimd
 
 from assistant.models import Passage
+from assistant.search.lexicon import WordTranslations
 from assistant.settings import RetrievalSettings
 from assistant.store.sidecar import ChunkTable, open_table
 from assistant.store.vectorstore import VectorIndex
@@ -24,7 +25,7 @@ from assistant.text.analysis import (
     with_surfaces,
     word_stems,
 )
-from assistant.text.language import EN_STOP, FR_STOP, Lang, fold
+from assistant.text.language import EN_STOP, FR_STOP, Lang, content_words, fold
 from assistant.text.tables import load_yaml
 
 GLOSSARY_FILE = Path(__file__).parent / "data" / "glossary_fr_en.yaml"
@@ -79,6 +80,11 @@ class Query:
     lang: Lang
     expansion: str = ""  # English for a French question's domain phrases
     leftover: str = ""  # French words the glossary did not translate
+    # English corpus words for other French words (assistant/search/lexicon.py): terms for
+    # the lexical side only, the dense text stays the question's or the glossary's.
+    translated: str = ""
+    # Each word of `translated` -> the other English words, and the French word, it stands for.
+    alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)
     synonyms: list[str] = field(default_factory=list)  # of the question or its expansion
     terms: list[str] = field(default_factory=list)  # BM25's tokens (`index_tokens`)
     dense: str = "question+expansion"  # settings.retrieval.french_dense_text
@@ -90,6 +96,10 @@ class Query:
         The domain synonyms are added to its vector instead (`HybridRetriever.query_vector`):
         as words in the text they cost 0.4-0.9 ms more embedding on the dev questions that get
         them, and the guardrails could not share the question's vector."""
+        if self.translated and self.dense == "expansion":
+            # Word by word, the question in English where the corpus has the words: the
+            # words still in French keep what the English ones alone would lose.
+            return " ".join(t for t in (self.expansion, self.translated, self.leftover) if t)
         if self.expansion and self.dense == "expansion":
             return self.expansion
         if self.dense == "question":  # a multilingual model reads the French itself
@@ -105,26 +115,45 @@ class Query:
     def cross_matcher(self) -> TermMatcher:
         """For passages in the other language: a translated question's terms without the
         words the glossary left in French (they cannot be in an English passage)."""
-        if not self.expansion:
+        if not (self.expansion or self.translated):
             return self.matcher
         return TermMatcher.for_query(self, translated_only=True)
 
 
-def make_query(question: str, lang: Lang, settings: RetrievalSettings) -> Query:
-    expansion, leftover = "", ""
+def make_query(question: str, lang: Lang, settings: RetrievalSettings,
+               translations: WordTranslations | None = None) -> Query:
+    """The query of a question; `translations` match the French words the glossary lacks."""
+    expansion, leftover, translated = "", "", ""
+    alternatives: dict[str, tuple[str, ...]] = {}
     syn: list[str] = []
     if settings.query_expansion:
         if lang == "fr":
             expansion, leftover = expand_query(question)
-        syn = synonyms(expansion or question)
+            if translations is not None and leftover:
+                translated, leftover, alternatives = _translated(question, leftover,
+                                                                 translations)
+        syn = synonyms(" ".join(t for t in (expansion, translated) if t) or question)
     # Words about the sources ("according to the article") match everything equally.
-    pairs = word_stems(" ".join((question, expansion, *syn)))
+    pairs = word_stems(" ".join((question, expansion, translated, *syn)))
     pairs = [p for p in pairs if p[1] not in _META_STEMS]
     # The French stems of the same words reach French documents (English ones have none).
     french = [s for s in foreign_stems([w for w, _ in pairs]) if s not in GENERIC_STEMS]
     terms = list(dict.fromkeys([*with_surfaces(pairs), *french]))
-    return Query(question, lang, expansion, leftover, syn, terms,
+    return Query(question, lang, expansion, leftover, translated, alternatives, syn, terms,
                  dense=settings.french_dense_text)
+
+
+def _translated(question: str, leftover: str, translations: WordTranslations
+                ) -> tuple[str, str, dict[str, tuple[str, ...]]]:
+    """The nearest English word of each leftover word that has one, the words still
+    untranslated, and each English word's other translations."""
+    found = translations.translate(question, content_words(leftover))
+    if not found:
+        return "", leftover, {}
+    leftover = " ".join(w for w in leftover.split() if w not in found)
+    # The French word stays an alternative of its translation: a French passage says it.
+    return (" ".join(alts[0] for alts in found.values()), leftover,
+            {alts[0]: (*alts[1:], word) for word, alts in found.items()})
 
 
 class HybridRetriever:
@@ -369,9 +398,10 @@ def _top(scores: np.ndarray, k: int, positive: bool = False) -> tuple[np.ndarray
 def _specific_text(query: Query, translated_only: bool = False) -> str:
     """For a translated French question, the English expansion plus the untranslated rest
     (or the expansion alone), else the question."""
-    if not query.expansion:
+    english = " ".join(t for t in (query.expansion, query.translated) if t)
+    if not english:
         return query.original
-    return query.expansion if translated_only else f"{query.expansion} {query.leftover}"
+    return english if translated_only else f"{english} {query.leftover}"
 
 
 def specific_words(query: Query, translated_only: bool = False
@@ -384,6 +414,11 @@ def specific_words(query: Query, translated_only: bool = False
     french: dict[str, set[str]] = {}
     for (_, stem), fr in zip(pairs, foreign_stems([w for w, _ in pairs]), strict=True):
         french.setdefault(stem, set()).add(fr)
+    # A translated word's other translations count for it ("worrying" for "scared"), and
+    # so does the French word itself, in a French passage.
+    for word, stem in pairs:
+        for alt in query.alternatives.get(word, ()):
+            french[stem].update([*(s for _, s in word_stems(alt)), *foreign_stems([alt])])
     return (list(dict.fromkeys(s for _, s in pairs)),
             list(dict.fromkeys(surface_token(w, s) for w, s in pairs)), french)
 
