@@ -91,3 +91,19 @@ def test_no_previous_question_means_no_rewrite(h: list[dict[str, str]] | None) -
         "and in the 19th?",
         "no earlier question in the conversation",
     )
+
+
+def test_a_carried_topic_helps_retrieval_but_is_not_a_name_to_quote() -> None:
+    from assistant.answer.extractive import named_terms
+    from assistant.search.retrieval import make_query
+    from assistant.settings import RetrievalSettings
+
+    rewritten, _ = rewrite_question(
+        "is she running for president?",
+        history("What did Hidalgo send Castex?", "what is she asking for the 18th?"))
+    assert "Hidalgo" in rewritten and "18th" in rewritten  # retrieval sees the topic
+    s = RetrievalSettings()
+    assert not named_terms(make_query(rewritten, "en", s))  # the carried names are context
+    # The question's own names still count, in the same shape of question.
+    own = named_terms(make_query("is she running against Dati (Hidalgo 18th)?", "en", s))
+    assert set(own.values()) == {"Dati"}

@@ -35,17 +35,20 @@ from assistant.text.language import Lang, fold, format_int
 
 _LEADING_PRONOUN = re.compile(r"(?i)(they|he|she|it|this|that|these|those|its)\b")
 _NAME_TOKEN = re.compile(r"[^\W_][\w'’-]*")
+_CARRIED_TOPIC = re.compile(r"\([^)]*\)")
 
 
 def named_terms(query: Query) -> dict[str, str]:
     """{stem: word} for the names and figures of a question (capitalised mid-sentence, digits).
 
     For a translated French question only the words the glossary left untranslated count.
+    A follow-up's carried-over topic, in brackets ("is she running (Hidalgo 18th)?"), is
+    context for retrieval, not something the quoted sentence must name.
     """
     leftover = set(query.leftover.split()) if query.expansion or query.translated else None
     out: dict[str, str] = {}
     first = True
-    for m in _NAME_TOKEN.finditer(query.original):
+    for m in _NAME_TOKEN.finditer(_CARRIED_TOPIC.sub(" ", query.original)):
         word = m.group()
         is_name = (not first and word[0].isupper()) or any(ch.isdigit() for ch in word)
         first = word.endswith((".", "?", "!"))
