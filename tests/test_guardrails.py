@@ -188,3 +188,20 @@ def test_decision_json(guard: Guardrails) -> None:
     assert abs(sum(probs.values()) - 1) < 0.01 and max(probs, key=probs.get) == "care"
     assert "care: harm-reduction equipment" in out["rules"]
     json.dumps(out)
+
+
+@pytest.mark.parametrize(("previous", "message", "kind"), [
+    # A policy conversation goes on: the classifier's "care" is the patrols, not a person.
+    ("who patrols the neighbourhood?", "are they on call at night too?", "pass"),
+    ("Le premier site cité par Hidalgo, il est où ?", "c'est ouvert la nuit ?", "pass"),
+    # Anyone asking for themselves stays care, as does a care conversation.
+    ("who patrols the neighbourhood?", "can they help me at night?", "care"),
+    ("where can I get help to stop crack?", "are they open at night?", "care"),
+    ("who patrols the neighbourhood?", "on peut y aller la nuit pour se faire aider ?", "care"),
+])
+def test_a_short_impersonal_follow_up_continues_a_policy_question(
+        guard: Guardrails, previous: str, message: str, kind: str) -> None:
+    history = [{"role": "user", "content": previous},
+               {"role": "assistant", "content": "From the sources: ..."}]
+    assert guard.check(message).kind == "care"  # alone, the classifier reads care
+    assert guard.check(message, history).kind == kind

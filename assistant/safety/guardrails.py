@@ -210,6 +210,8 @@ class Guardrails:
         decision = _decide(self._decisive(hits), verdict, text, topics)
         if decision.kind in ("pass", "out_of_scope") and decision.label != "take-over":
             decision = self._continuation(decision, text, history)
+        elif decision.label == "care" and not any(k == "care" for k, _ in hits):
+            decision = self._policy_follow_up(decision, text, history, language)
         decision.lang, decision.verdict = language, verdict
         decision.rules = [f"{kind}: {name}" for kind, name in hits]
         decision.care_needs = detect_needs(message)
@@ -255,6 +257,24 @@ class Guardrails:
                     f"short follow-up to an in-scope question ({previous.kind})",
                     *decision.reasons], decision.topics, "pass")
         return decision
+
+    def _policy_follow_up(self, decision: Decision, text: str, history: list[dict] | None,
+                          lang: Lang) -> Decision:
+        """"Are they on call at night too?" after "who patrols the neighbourhood?" asks about
+        the patrols, not for care: a short impersonal message that only the classifier reads
+        as care continues a policy question. Anything personal ("can they help me?"), or a
+        care rule's hit, stays care."""
+        last = _last_user(history or [])
+        # French "on" (we) is personal; English "on call" is not.
+        personal = PERSONAL.search(text if lang == "fr" else text.replace(" on ", " "))
+        if not last or len(text.split()) > 10 or personal:
+            return decision
+        previous = self.check(last)
+        if previous.kind != "pass":
+            return decision
+        return Decision("pass", decision.lang, [
+            "short impersonal follow-up to a policy question (the classifier alone read care)",
+            *decision.reasons], decision.topics, "pass")
 
     def _follow_up(self, text: str, history: list[dict] | None) -> str | None:
         """A short follow-up ("and for my brother?") inherits a care question's kind."""
