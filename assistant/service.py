@@ -14,7 +14,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
@@ -27,7 +27,7 @@ from assistant.ingest.indexing import index_state, ingest_before_serving, read_d
 from assistant.models import Answer, Citation, Passage
 from assistant.safety.care import CareDirectory
 from assistant.safety.guardrails import Decision, Guardrails
-from assistant.search.followup import rewrite_question
+from assistant.search.followup import rewrite_question, with_topic
 from assistant.search.lexicon import WordTranslations
 from assistant.search.retrieval import HybridRetriever, Query, make_query
 from assistant.settings import LimitSettings, Settings, get_settings
@@ -211,13 +211,15 @@ class Assistant:
 
     # -- the chain ---------------------------------------------------------------------------
     def _build_chain(self) -> Runnable:
-        """rewrite | embed | guard | retrieve | answer; any step can be swapped (e.g. an LLM)."""
+        """rewrite | embed | guard | retrieve | answer | in_context; any step can be swapped
+        (e.g. an LLM)."""
         return _Chain(
             RunnableLambda(self._rewrite, name="rewrite"),
             RunnableLambda(self._embed, name="embed"),
             RunnableLambda(self._guard, name="guard"),
             RunnableLambda(self._retrieve, name="retrieve"),
             RunnableLambda(self._answer, name="answer"),
+            RunnableLambda(self._in_context, name="in_context"),
         )
 
     def _timed(self, turn: _Turn, name: str, t0: float) -> None:
@@ -274,6 +276,27 @@ class Assistant:
             "synonyms": query.synonyms,
         }
         self._timed(turn, "retrieve", t0)
+        return turn
+
+    def _in_context(self, turn: _Turn) -> _Turn:
+        """A question that read as self-contained and got no answer is tried once more with
+        the conversation's topic; the second reply is kept only if it is an answer. The
+        guard's decision stands (it read the message and the conversation already)."""
+        if turn.answer is None or turn.answer.kind != "no_answer" or not turn.history or \
+                turn.rewritten != turn.question:
+            return turn
+        carried = with_topic(turn.question, turn.history)
+        if carried is None:
+            return turn
+        retry = replace(turn, rewritten=carried[0], answer=None, passages=[],
+                        trace={**turn.trace, "rewrite": {"question": carried[0],
+                                                         "why": carried[1]}},
+                        timings=dict(turn.timings))
+        retry.query = make_query(carried[0], turn.lang, self.settings.retrieval,
+                                 self.translations)
+        retry = self._answer(self._retrieve(self._embed(retry)))
+        if retry.answer is not None and retry.answer.kind == "answer":
+            return retry
         return turn
 
     def _answer(self, turn: _Turn) -> _Turn:

@@ -103,6 +103,22 @@ def test_a_french_question_in_everyday_words_is_answered_from_an_english_source(
     assert any("worrying increase" in c.quote for c in a.citations), a.citations
 
 
+def test_a_definite_follow_up_is_answered_in_its_conversation(assistant) -> None:
+    """No pronoun, so it reads as self-contained; alone the sources cannot answer it, in its
+    conversation they can, and an unrelated unanswerable question stays unanswered."""
+    history = [{"role": "user",
+                "content": "When were the Paris and Strasbourg rooms judged positive?"},
+               {"role": "assistant", "content": "From the sources: ..."}]
+    question = "was the experiment supposed to last?"
+    assert assistant.ask(question).kind == "no_answer"
+    a = assistant.ask(question, history)
+    assert a.kind == "answer", a.text
+    assert a.trace["rewrite"]["why"].startswith("not answered alone; carried over topic")
+    assert any("judged the results" in c.quote for c in a.citations), a.citations
+    other = assistant.ask("How many beds does the new Lyon hospital have?", history)
+    assert other.kind == "no_answer", other.text
+
+
 def test_instructions_inside_a_document_are_quoted_not_obeyed(tmp_path) -> None:
     from assistant.service import Assistant
 
@@ -193,7 +209,8 @@ def test_the_chain_reports_every_step_to_a_callback_handler(assistant) -> None:
     turns = [_Turn(question, detect_language(question), []) for _ in range(2)]
     traced = assistant.chain.invoke(turns[0], config={"callbacks": [handler]})
     plain = assistant.chain.invoke(turns[1])
-    assert handler.started[1:] == ["rewrite", "embed", "guard", "retrieve", "answer"]
+    assert handler.started[1:] == ["rewrite", "embed", "guard", "retrieve", "answer",
+                                   "in_context"]
     assert traced.answer.text == plain.answer.text and "judicial police" in plain.answer.text
 
 

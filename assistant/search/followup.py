@@ -79,6 +79,19 @@ def rewrite_question(question: str, history: History | None) -> tuple[str, str]:
     return _rewrite_against(question, previous)
 
 
+def with_topic(question: str, history: History | None) -> tuple[str, str] | None:
+    """(the question with the previous turn's topic carried over, why), for a question that
+    reads as self-contained but that the sources do not answer alone ("was the trial meant
+    to be permanent?" after a question on the consumption rooms); None without a topic."""
+    previous = _previous_question(history or [])
+    topic = _topic(previous, exclude=content_words(question)) if previous else []
+    if not topic:
+        return None
+    lang = detect_language(question, default=detect_language(previous))
+    return (_end(f"{_strip_end(question.strip())} ({' '.join(topic)})", lang),
+            f"not answered alone; carried over topic: {', '.join(topic)}")
+
+
 def _previous_question(history: History) -> str:
     """The last user question, itself rewritten against the ones before it."""
     users = [
