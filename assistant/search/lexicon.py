@@ -64,16 +64,17 @@ class WordTranslations:
             return {}
         surface = {fold(w): w for w in _WORD.findall(question)}  # accents help the encoder
         # Names are never translated ("Éole", "Lariboisière"): they are checked as written.
-        todo = [w for w in dict.fromkeys(folded_words)
-                if len(w) >= self.min_length and w.isalpha() and w not in self._cache
-                and w not in self._known and not surface.get(w, w)[:1].isupper()]
+        # The word is embedded as typed ("année" and "annee" differ): that is the cache key.
+        typed = {w: surface.get(w, w) for w in dict.fromkeys(folded_words)
+                 if len(w) >= self.min_length and w.isalpha() and w not in self._known
+                 and not surface.get(w, w)[:1].isupper()}
+        todo = [t for t in dict.fromkeys(typed.values()) if t not in self._cache]
         if todo:
-            vectors = np.asarray(self.encoder.embed_array([surface.get(w, w) for w in todo]),
-                                 dtype=np.float32)
-            for word, sims in zip(todo, vectors @ self._vectors.T, strict=True):
+            vectors = np.asarray(self.encoder.embed_array(todo), dtype=np.float32)
+            for text, sims in zip(todo, vectors @ self._vectors.T, strict=True):
                 order = np.argsort(-sims)[:5]
                 best = float(sims[order[0]])
-                self._cache[word] = tuple(
+                self._cache[text] = tuple(
                     self.words[i] for i in order
                     if sims[i] >= self.min_cosine and sims[i] >= best - self.margin)
-        return {w: self._cache[w] for w in folded_words if self._cache.get(w)}
+        return {w: self._cache[t] for w, t in typed.items() if self._cache[t]}
