@@ -82,11 +82,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _preload_models(settings: Settings) -> None:
     from assistant.safety.classifier import HEAD_PATH, Head
-    from assistant.store.embeddings import get_embeddings
+    from assistant.store.embeddings import embeddings_for, get_embeddings
 
-    e = settings.embedding
-    retrieval = get_embeddings(e.model, e.device, e.batch_size, e.backend, e.cache_dir,
-                               e.threads)
+    retrieval = embeddings_for(settings.embedding)
     guard = get_embeddings(Head.load(HEAD_PATH).meta["encoder"])
     for encoder in dict.fromkeys((guard, retrieval)):
         encoder.embed_documents(["warm up"])

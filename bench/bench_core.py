@@ -30,7 +30,7 @@ from assistant.evaluation import Question, load_questions
 from assistant.ingest.corpus import load_corpus
 from assistant.ingest.indexing import ingest
 from assistant.settings import Settings
-from assistant.store.vectorstore import embeddings_for
+from assistant.store.embeddings import embeddings_for
 
 STAGES = ("embed", "guard", "retrieve", "generate")
 # The figures whose ours / baseline ratio is reported.

@@ -351,7 +351,7 @@ import sys
 from pathlib import Path
 from tests.conftest import make_settings
 from assistant.ingest.indexing import ingest
-from assistant.store.vectorstore import embeddings_for
+from assistant.store.embeddings import embeddings_for
 s = make_settings(Path(sys.argv[1]), Path(sys.argv[2]))
 embeddings_for(s.embedding).embed_query("warm")  # loaded now: the kill lands in the ingest
 print("ready", flush=True)

@@ -143,6 +143,7 @@ def _not_counts(folded: str) -> str:
     return _TIME_SPAN.sub(" ", _DATE.sub(" ", folded))
 
 
+@lru_cache(maxsize=16_384)  # the corpus sentences come back question after question
 def gives_count(text: str) -> bool:
     """The text states a figure (digits or number words) that is not a date or a length of
     time."""
@@ -272,11 +273,6 @@ def _hits(kind: str, folded: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 @lru_cache(maxsize=16_384)
-def _counts(folded: str) -> bool:
-    return gives_count(folded)
-
-
-@lru_cache(maxsize=16_384)
 def _unattributed(folded: str) -> str:
     """The sentence without who is quoted ("..., says dagnaud"): the speaker answers "who
     said it?", not "who does the plan target?"."""
@@ -290,7 +286,7 @@ def _holds(kind: str, folded: str, question_words: frozenset[str], names: Names,
     if kind == "person" and not question_words & _SPEECH_WORDS:
         folded = _unattributed(folded)
     if kind == "figure":
-        return 1.0 if _counts(folded) and _new_figure(folded, question_words) else 0.0
+        return 1.0 if gives_count(folded) and _new_figure(folded, question_words) else 0.0
     if kind == "person" and _named(names.people, folded, question_words):
         return 1.0
     if kind == "place" and _named(names.places, folded, question_words):

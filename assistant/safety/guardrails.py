@@ -249,14 +249,21 @@ class Guardrails:
         if (follow := self._follow_up(text, history)) is not None:
             return Decision("care", decision.lang, [follow],
                             decision.topics or self._history_topics(history), label="care")
-        last = _last_user(history or [])
-        if decision.kind == "out_of_scope" and last and len(text.split()) <= 10:
-            previous = self.check(last)
-            if previous.kind not in ("out_of_scope", "emergency", "refusal"):
+        if decision.kind == "out_of_scope":
+            previous = self._previous_kind(text, history)
+            if previous not in (None, "out_of_scope", "emergency", "refusal"):
                 return Decision("pass", decision.lang, [
-                    f"short follow-up to an in-scope question ({previous.kind})",
+                    f"short follow-up to an in-scope question ({previous})",
                     *decision.reasons], decision.topics, "pass")
         return decision
+
+    def _previous_kind(self, text: str, history: list[dict] | None) -> str | None:
+        """The kind of the previous user question, when `text` is short enough to be a
+        follow-up to it (10 words at most); None otherwise."""
+        last = _last_user(history or [])
+        if not last or len(text.split()) > 10:
+            return None
+        return self.check(last).kind
 
     def _policy_follow_up(self, decision: Decision, text: str, history: list[dict] | None,
                           lang: Lang) -> Decision:
@@ -264,13 +271,10 @@ class Guardrails:
         the patrols, not for care: a short impersonal message that only the classifier reads
         as care continues a policy question. Anything personal ("can they help me?"), or a
         care rule's hit, stays care."""
-        last = _last_user(history or [])
         # French "on" (we) is personal; English "on call" is not.
-        personal = PERSONAL.search(text if lang == "fr" else text.replace(" on ", " "))
-        if not last or len(text.split()) > 10 or personal:
+        if PERSONAL.search(text if lang == "fr" else text.replace(" on ", " ")):
             return decision
-        previous = self.check(last)
-        if previous.kind != "pass":
+        if self._previous_kind(text, history) != "pass":
             return decision
         return Decision("pass", decision.lang, [
             "short impersonal follow-up to a policy question (the classifier alone read care)",

@@ -84,12 +84,20 @@ def with_topic(question: str, history: History | None) -> tuple[str, str] | None
     reads as self-contained but that the sources do not answer alone ("was the trial meant
     to be permanent?" after a question on the consumption rooms); None without a topic."""
     previous = _previous_question(history or [])
-    topic = _topic(previous, exclude=content_words(question)) if previous else []
+    carried = _carry_topic(question.strip(), previous) if previous else None
+    if carried is None:
+        return None
+    return carried[0], f"not answered alone; carried over topic: {', '.join(carried[1])}"
+
+
+def _carry_topic(q: str, previous: str) -> tuple[str, list[str]] | None:
+    """The question with the previous question's topic words in brackets, and those words;
+    None when the previous question adds none."""
+    topic = _topic(previous, exclude=content_words(q))
     if not topic:
         return None
-    lang = detect_language(question, default=detect_language(previous))
-    return (_end(f"{_strip_end(question.strip())} ({' '.join(topic)})", lang),
-            f"not answered alone; carried over topic: {', '.join(topic)}")
+    lang = detect_language(q, default=detect_language(previous))
+    return _end(f"{_strip_end(q)} ({' '.join(topic)})", lang), topic
 
 
 def _previous_question(history: History) -> str:
@@ -136,13 +144,10 @@ def _rewrite_against(question: str, previous: str) -> tuple[str, str]:
         return _end(rewritten, lang), f"{reason}; completed the previous question"
 
     # A full question with a pronoun: keep it, add the previous turn's topic words.
-    topic = _topic(previous, exclude=content_words(q))
-    if not topic:
+    carried = _carry_topic(q, previous)
+    if carried is None:
         return question, f"{reason}; nothing to carry over"
-    rewritten = f"{_strip_end(q)} ({' '.join(topic)})"
-    return _end(rewritten, detect_language(q, default=lang)), (
-        f"{reason}; carried over topic: {', '.join(topic)}"
-    )
+    return carried[0], f"{reason}; carried over topic: {', '.join(carried[1])}"
 
 
 def _elliptical(q: str) -> str:

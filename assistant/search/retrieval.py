@@ -81,7 +81,7 @@ class Query:
     expansion: str = ""  # English for a French question's domain phrases
     leftover: str = ""  # French words the glossary did not translate
     # English corpus words for other French words (assistant/search/lexicon.py): terms for
-    # the lexical side only, the dense text stays the question's or the glossary's.
+    # both retrievers (see `dense_text`) and for the term checks.
     translated: str = ""
     # Each word of `translated` -> the other English words, and the French word, it stands for.
     alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)

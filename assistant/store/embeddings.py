@@ -21,7 +21,7 @@ import threading
 import warnings
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,6 +31,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from langchain_core.embeddings import Embeddings  # noqa: E402
+
+if TYPE_CHECKING:
+    from assistant.settings import EmbeddingSettings
 
 BUNDLED_PREFIX = "bundled:"
 USE_MODEL = "use:multilingual-v3"
@@ -312,6 +315,11 @@ def get_embeddings(model: str, device: str = "cpu", batch_size: int = 32,
 
 
 _LOAD_LOCK = threading.RLock()
+
+
+def embeddings_for(e: EmbeddingSettings) -> Embeddings:
+    """The cached model the embedding settings name."""
+    return get_embeddings(e.model, e.device, e.batch_size, e.backend, e.cache_dir, e.threads)
 
 
 @lru_cache(maxsize=4)

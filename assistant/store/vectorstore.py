@@ -19,8 +19,8 @@ from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
 from assistant.models import Chunk, Document
-from assistant.settings import EmbeddingSettings, Settings
-from assistant.store.embeddings import get_embeddings
+from assistant.settings import Settings
+from assistant.store.embeddings import embeddings_for
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,6 @@ def is_storage_error(exc: BaseException) -> bool:
     if isinstance(exc, OSError):
         return True
     return _is_read_only_error(exc) or any(w in str(exc).lower() for w in _FULL_WORDS)
-
-
-def embeddings_for(e: EmbeddingSettings) -> Embeddings:
-    return get_embeddings(e.model, e.device, e.batch_size, e.backend, e.cache_dir, e.threads)
 
 
 def embed_array(embeddings: Embeddings, texts: list[str]) -> np.ndarray:
