@@ -20,7 +20,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
 from langchain_core.runnables.config import ensure_config, get_callback_manager_for_config
 
-from assistant.answer.extractive import SentenceAnswerer
+from assistant.answer.extractive import Draft, SentenceAnswerer
 from assistant.answer.grounding import GroundingCheck, corpus_names
 from assistant.answer.written import WrittenAnswerer
 from assistant.ingest.indexing import index_state, ingest_before_serving, read_documents
@@ -257,7 +257,9 @@ class Assistant:
                                               vector=vector)
         turn.trace["guard"] = turn.decision.to_json()
         self._timed(turn, "guard", t0)
-        if turn.decision.kind in ("emergency", "refusal", "out_of_scope", "input"):
+        deferred = turn.decision.kind == "out_of_scope" and turn.decision.alternative == "pass"
+        if turn.decision.kind in ("emergency", "refusal", "out_of_scope", "input") and \
+                not deferred:
             text, resources = self.guardrails.reply(turn.decision)
             turn.answer = Answer(turn.decision.kind, turn.lang, text, resources=resources)
         return turn
@@ -299,12 +301,27 @@ class Assistant:
             return retry
         return turn
 
+    def _strong(self, draft: Draft, floor: float | None = None) -> bool:
+        """The documents answer well enough to override an unsure care (or, with its own
+        `floor`, off-topic) reading."""
+        return draft.grounded and draft.best >= (floor or self.settings.answer.care_min_evidence)
+
     def _answer(self, turn: _Turn) -> _Turn:
         if turn.answer is not None:
             return turn
         t0 = time.perf_counter()
         assert turn.query is not None
         draft = self.answerer.draft(turn.query, turn.query_vector, turn.passages)
+        decision = turn.decision
+        if decision is not None and decision.kind == "out_of_scope":
+            # The guard was unsure the message is unrelated (Decision.alternative): it is
+            # answered only when the documents answer it strongly.
+            if not self._strong(draft, self.settings.answer.out_of_scope_min_evidence):
+                text, resources = self.guardrails.reply(decision)
+                turn.answer = Answer("out_of_scope", turn.lang, text, resources=resources)
+                self._timed(turn, "generate", t0)
+                return turn
+            turn.trace["guard"]["resolved"] = "answered: the documents answer strongly"
         text, citations = self.answerer.write(draft, turn.lang)
         kind = "answer" if draft.grounded else "no_answer"
         if draft.grounded and self.writer is not None:
@@ -320,10 +337,9 @@ class Assistant:
             if written.text:
                 text, citations = written.text, written.citations
         resources: list[dict[str, Any]] = []
-        decision = turn.decision
+        strong = self._strong(draft)
         if decision is not None and decision.kind == "care":
             care_text, resources = self.guardrails.reply(decision)
-            strong = draft.grounded and draft.best >= self.settings.answer.care_min_evidence
             if strong and decision.alternative == "pass":
                 # Unsure between care and a question the documents answer: the answer, with
                 # the care entries as resources.

@@ -136,6 +136,10 @@ class AnswerSettings(BaseModel):
     # A care reply adds what the sources say only when it is this strong: someone asking for
     # help should not get loosely related quotes after the directory.
     care_min_evidence: float = 0.55
+    # A message the guard was unsure is unrelated is answered only when this strong: a
+    # weather question quoting a sentence that happens to hold "Paris" and "time" is worse
+    # than the out-of-scope reply.
+    out_of_scope_min_evidence: float = 0.6
     # The check on a written (language-model) answer: a sentence is kept when this share of
     # its content words is in the cited passage and its meaning is this close to it (cosine),
     # or when its meaning alone is very close.

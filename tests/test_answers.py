@@ -119,6 +119,23 @@ def test_a_definite_follow_up_is_answered_in_its_conversation(assistant) -> None
     assert other.kind == "no_answer", other.text
 
 
+def test_an_unsure_off_topic_reading_lets_the_documents_answer(assistant) -> None:
+    """The classifier reads this subject question as more likely unrelated than not
+    ("Aeolian Gardens" is the English article's name for the Jardins d'Éole); it is unsure,
+    so the documents decide. A weather question it is just as unsure of stays out of scope,
+    its best sentence being too weak."""
+    question = "Were people still allowed into the Aeolian Gardens after the end of June?"
+    d = assistant.guardrails.check(question)
+    assert (d.kind, d.alternative) == ("out_of_scope", "pass"), d
+    a = assistant.ask(question)
+    assert a.kind == "answer", a.text
+    assert a.trace["guard"]["resolved"] == "answered: the documents answer strongly"
+    assert any("prohibited" in c.quote for c in a.citations), a.citations
+    weather = assistant.ask("quel temps il va faire demain a paris")
+    assert assistant.guardrails.check("quel temps il va faire demain a paris").alternative
+    assert weather.kind == "out_of_scope" and weather.citations == [], weather.text
+
+
 def test_instructions_inside_a_document_are_quoted_not_obeyed(tmp_path) -> None:
     from assistant.service import Assistant
 

@@ -67,8 +67,9 @@ class Decision:
     label: str = ""
     verdict: Verdict | None = field(default=None, repr=False)
     rules: list[str] = field(default_factory=list)
-    # "pass" when the classifier was unsure between care and a plain question: the service
-    # then answers from the documents if they answer it strongly, with care entries beside.
+    # "pass" when the classifier was unsure between care (or out of scope) and a plain
+    # question: the service then answers from the documents if they answer it strongly
+    # (with care entries beside a care reading), and gives the fixed reply otherwise.
     alternative: str | None = None
     # What the message asks for (need tags, who is asking): chooses a care reply's entries;
     # it never changes the kind.
@@ -153,6 +154,12 @@ def _decide(hits: list[tuple[str, str]], verdict: Verdict | None, text: str,
             # sources don't say) rather than turned away, unless the classifier is sure.
             return Decision("pass", "en", ["classifier unsure; the subject's names present",
                                            *_said(verdict, label)], topics, "pass")
+        if label == "out_of_scope" and verdict.probabilities["out_of_scope"] < SURE_BENIGN:
+            # Unsure it is unrelated: the documents decide. The service answers when they
+            # answer strongly and gives the out-of-scope reply otherwise.
+            return Decision("out_of_scope", "en", ["classifier unsure of out_of_scope",
+                                                   *_said(verdict, label)], topics, label,
+                            alternative="pass")
         return Decision(KIND_OF[label], "en", _said(verdict, label), topics, label)
     if not DRUG_CORE.search(text) and (m := OFF_TOPIC.search(text)):
         return Decision("out_of_scope", "en", [f"rule: unrelated topic ({m.group()})"], topics,
