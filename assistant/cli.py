@@ -1,4 +1,5 @@
-"""Command line: ingest, ask, eval, serve, feedback-export, train-guard, guard-eval."""
+"""Command line: ingest, ask, eval, serve, feedback-export, train-guard, train-ranker,
+guard-eval."""
 
 from __future__ import annotations
 
@@ -105,6 +106,12 @@ def _cmd_train_guard(args: argparse.Namespace) -> int:
     return train_main(args.rest)
 
 
+def _cmd_train_ranker(args: argparse.Namespace) -> int:
+    from assistant.training.ranker import main as train_main
+
+    return train_main(args.rest)
+
+
 def _cmd_guard_eval(args: argparse.Namespace) -> int:
     from assistant.safety.measure import main as measure_main
 
@@ -141,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
                         add_help=False)
     tg.add_argument("rest", nargs=argparse.REMAINDER)
     tg.set_defaults(func=_cmd_train_guard)
+    tr = sub.add_parser("train-ranker", help="train the answerer's sentence ranker",
+                        add_help=False)
+    tr.add_argument("rest", nargs=argparse.REMAINDER)
+    tr.set_defaults(func=_cmd_train_ranker)
     ge = sub.add_parser("guard-eval", help="score the guard on a labelled message file",
                         add_help=False)
     ge.add_argument("rest", nargs=argparse.REMAINDER)

@@ -17,11 +17,13 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
 from langchain_core.runnables.config import ensure_config, get_callback_manager_for_config
 
 from assistant.answer.extractive import Draft, SentenceAnswerer
 from assistant.answer.grounding import GroundingCheck, corpus_names
+from assistant.answer.ranker import RANKER_PATH, SentenceRanker
 from assistant.answer.written import WrittenAnswerer
 from assistant.ingest.indexing import index_state, ingest_before_serving, read_documents
 from assistant.models import Answer, Citation, Passage
@@ -159,21 +161,44 @@ class Assistant:
         self.embeddings = self.index.embeddings
         self.documents = read_documents(self.settings.paths.index_dir)
         self.retriever = HybridRetriever(self.index, self.settings.retrieval)
+        self.care = CareDirectory.load(self.settings.paths.care_directory)
+        self.guardrails = Guardrails.load(self.care)
+        self.guardrails.warm()
+        meaning, ranker = self._make_ranker()
         self.answerer = SentenceAnswerer(
             self.embeddings, self.documents, self.settings.answer,
-            vocabulary=self.retriever.vocabulary,
+            vocabulary=self.retriever.vocabulary, meaning=meaning, ranker=ranker,
         )
         e = self.settings.embedding
         self.answerer.warm(e.precompute_sentences_max, e.sentence_cache,
                            background=warm_in_background)
-        self.care = CareDirectory.load(self.settings.paths.care_directory)
-        self.guardrails = Guardrails.load(self.care)
-        self.guardrails.warm()
         self.translations = self._make_translations(warm_in_background)
         # The guard reads the retrieval vector only when both use the same model.
         self._guard_shares_vector = self.guardrails.encoder_name == self.settings.embedding.model
         self.chain = self._build_chain()
         self.writer = self._make_writer()
+
+    def _make_ranker(self) -> tuple[Any, SentenceRanker | None]:
+        """The guard's encoder and the sentence ranker trained on it, when the settings use
+        one and it was trained on that encoder."""
+        classifier = self.guardrails.classifier
+        if not self.settings.answer.ranker or classifier is None:
+            return None, None
+        ranker = SentenceRanker.load(self.settings.answer.ranker_path or RANKER_PATH)
+        if ranker is None or ranker.meta.get("encoder") != self.guardrails.encoder_name:
+            return None, None
+        return classifier.encoder, ranker
+
+    def meaning_vector(self, turn: _Turn) -> np.ndarray | None:
+        """The question as answered, in the guard's encoder: the guard's own vector when the
+        question was not rewritten."""
+        if not self.answerer.wants_meaning or self.guardrails.classifier is None:
+            return None
+        verdict = turn.decision.verdict if turn.decision is not None else None
+        if verdict is not None and verdict.vector is not None and \
+                (turn.rewritten or turn.question) == turn.question:
+            return verdict.vector
+        return self.guardrails.classifier.encoder.embed_array([turn.rewritten or turn.question])[0]
 
     def _make_translations(self, background: bool) -> WordTranslations | None:
         """French words to English corpus words, through the guard's multilingual encoder."""
@@ -311,7 +336,8 @@ class Assistant:
             return turn
         t0 = time.perf_counter()
         assert turn.query is not None
-        draft = self.answerer.draft(turn.query, turn.query_vector, turn.passages)
+        draft = self.answerer.draft(turn.query, turn.query_vector, turn.passages,
+                                    self.meaning_vector(turn))
         decision = turn.decision
         if decision is not None and decision.kind == "out_of_scope":
             # The guard was unsure the message is unrelated (Decision.alternative): it is
@@ -359,10 +385,14 @@ class Assistant:
             "decision": draft.reason,
             "question_asks": draft.answer_type or "(no particular kind of answer)",
             "passages_quoted_from": len(self.answerer.quotable(turn.passages)),
+            # "ranker": each score is the learned ranker's probability that the sentence
+            # answers; "hand-set": 0.6 meaning + 0.4 terms + the answer-type match.
+            "order": "ranker" if self.answerer.ranker is not None else "hand-set",
             "sentences": [
                 {"doc_id": s.doc_id, "start": s.start, "end": s.end, "cosine": round(s.cosine, 3),
-                 "overlap": round(s.overlap, 3), "score": round(s.score, 3),
-                 "answer_match": s.answer_match, "answer_kind": s.answer_kind}
+                 "meaning": round(s.meaning, 3), "overlap": round(s.overlap, 3),
+                 "score": round(s.score, 3), "answer_match": s.answer_match,
+                 "answer_kind": s.answer_kind}
                 for s in draft.sentences
             ],
         }

@@ -136,6 +136,10 @@ class AnswerSettings(BaseModel):
     # A care reply adds what the sources say only when it is this strong: someone asking for
     # help should not get loosely related quotes after the directory.
     care_min_evidence: float = 0.55
+    # Candidate sentences ordered by the learned ranker (assistant/answer/ranker.py, trained
+    # by `python -m assistant train-ranker`); off: by the hand-set score above.
+    ranker: bool = True
+    ranker_path: Path | None = None  # default: assistant/answer/ranker.npz
     # A message the guard was unsure is unrelated is answered only when this strong: a
     # weather question quoting a sentence that happens to hold "Paris" and "time" is worse
     # than the out-of-scope reply.

@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "assistant"
 
 # Base types and text analysis; the external parts; the stages that read them; answers; the
-# chain; the app and the evaluation; the command line over all of them.
+# chain; the app and the evaluation; training that asks the whole chain; the command line over
+# all of them.
 RANK = {
     "models": 0, "settings": 0, "text": 0,
     "store": 1,
@@ -21,8 +22,9 @@ RANK = {
     "answer": 3,
     "service": 4,
     "app": 5, "evaluation": 5,
-    "cli": 6,
-    "__main__": 7,
+    "training": 6,
+    "cli": 7,
+    "__main__": 8,
 }
 MAX_FUNCTION_LINES = 80
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Any
@@ -26,6 +27,7 @@ from assistant.answer.answer_types import (
     question_type,
     question_words,
 )
+from assistant.answer.ranker import Candidates, SentenceRanker, feature_matrix
 from assistant.models import Citation, Passage
 from assistant.search.retrieval import GENERIC_STEMS, Query, TermMatcher
 from assistant.settings import AnswerSettings
@@ -106,6 +108,7 @@ class ScoredSentence:
     # ("frequency", "date", ...; answer_types.py): staff see why it was chosen.
     answer_match: float = 0.0
     answer_kind: str = ""
+    meaning: float = 0.0  # cosine with the question in the multilingual encoder, when used
 
 
 @dataclass
@@ -153,6 +156,45 @@ TEXT = {
 MAX_TITLES = 5  # a no_answer reply names a few documents, not a whole archive
 
 
+class SentenceVectors:
+    """Sentence vectors of one encoder, embedded on first use and kept (the `keep` most
+    recently used when set; None keeps every one)."""
+
+    def __init__(self, embeddings: Embeddings, documents: dict[str, dict[str, Any]]) -> None:
+        self.embeddings = embeddings
+        self.documents = documents
+        self.keep: int | None = None
+        self._vectors: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # two questions may be answered at once
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def items(self) -> Any:
+        return self._vectors.items()
+
+    def keys(self) -> Any:
+        return self._vectors.keys()
+
+    def __getitem__(self, key: tuple[str, int, int]) -> np.ndarray:
+        return self._vectors[key]
+
+    def get(self, keys: list[tuple[str, int, int]]) -> list[np.ndarray]:
+        with self._lock:
+            missing = [k for k in dict.fromkeys(keys) if k not in self._vectors]
+            if missing:
+                texts = [self.documents[d]["text"][s:e] for d, s, e in missing]
+                for key, vec in zip(missing, self.embeddings.embed_documents(texts), strict=True):
+                    self._vectors[key] = np.asarray(vec, dtype=np.float32)
+            out = [self._vectors[k] for k in keys]
+            if self.keep is not None:
+                for k in keys:
+                    self._vectors.move_to_end(k)
+                while len(self._vectors) > max(self.keep, len(keys)):
+                    self._vectors.popitem(last=False)
+        return out
+
+
 class SentenceAnswerer:
     """Extractive answerer; the `answer` step of the retrieval chain."""
 
@@ -162,6 +204,8 @@ class SentenceAnswerer:
         documents: dict[str, dict[str, Any]],
         settings: AnswerSettings,
         vocabulary: set[str] | None = None,
+        meaning: Embeddings | None = None,
+        ranker: SentenceRanker | None = None,
     ) -> None:
         self.embeddings = embeddings
         self.documents = documents
@@ -170,9 +214,12 @@ class SentenceAnswerer:
         # splitting every document at start-up would cost seconds for nothing.
         self._spans: dict[str, list[tuple[int, int]]] = {}
         self._names: dict[str, Names] = {}
-        self._vectors: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
-        self._keep: int | None = None  # None: every sentence vector stays (see warm)
-        self._vectors_lock = threading.Lock()
+        self._vectors = SentenceVectors(embeddings, documents)
+        # The guard's multilingual encoder, when given: each sentence's meaning beside the
+        # question's, in any language, for the learned ranker.
+        self._meaning = SentenceVectors(meaning, documents) if meaning is not None else None
+        self.ranker = ranker
+        self._on_candidates: Callable[[list[ScoredSentence], Candidates, str], None] | None = None
         # The retriever's BM25 vocabulary is the same set of stems, already built at ingest.
         if vocabulary is None:
             vocabulary = {t for d in documents.values()
@@ -197,35 +244,29 @@ class SentenceAnswerer:
         """
         # About 150 characters a sentence: the check must not split every document itself.
         if sum(len(d["text"]) for d in self.documents.values()) > precompute_max * 150:
-            self._keep = keep
+            for cache in self._caches():
+                cache.keep = keep
             return None
         keys = [(d, s, e) for d in self.documents for s, e in self.spans(d)]
         if not background:
-            self._sentence_vectors(keys)
+            for cache in self._caches():
+                cache.get(keys)
             return None
         thread = threading.Thread(target=self._warm_batches, args=(keys,), daemon=True,
                                   name="sentence-warm")
         thread.start()
         return thread
 
+    def _caches(self) -> list[SentenceVectors]:
+        return [self._vectors] + ([self._meaning] if self._meaning is not None else [])
+
     def _warm_batches(self, keys: list[tuple[str, int, int]], size: int = 32) -> None:
-        for i in range(0, len(keys), size):
-            self._sentence_vectors(keys[i:i + size])
+        for cache in self._caches():
+            for i in range(0, len(keys), size):
+                cache.get(keys[i:i + size])
 
     def _sentence_vectors(self, keys: list[tuple[str, int, int]]) -> list[np.ndarray]:
-        with self._vectors_lock:  # two questions may be answered at once
-            missing = [k for k in dict.fromkeys(keys) if k not in self._vectors]
-            if missing:
-                texts = [self.documents[d]["text"][s:e] for d, s, e in missing]
-                for key, vec in zip(missing, self.embeddings.embed_documents(texts), strict=True):
-                    self._vectors[key] = np.asarray(vec, dtype=np.float32)
-            out = [self._vectors[k] for k in keys]
-            if self._keep is not None:
-                for k in keys:
-                    self._vectors.move_to_end(k)
-                while len(self._vectors) > max(self._keep, len(keys)):
-                    self._vectors.popitem(last=False)
-        return out
+        return self._vectors.get(keys)
 
     def candidates(self, passages: list[Passage]) -> list[tuple[str, int, int]]:
         """Sentences that overlap a retrieved passage, in retrieval order, without repeats."""
@@ -256,14 +297,17 @@ class SentenceAnswerer:
             self._names[doc_id] = learn_names(doc["text"]) if doc else Names()
         return self._names[doc_id]
 
-    def draft(self, query: Query, query_vector: list[float], passages: list[Passage]) -> Draft:
-        """The sentences to quote, or why none is, with what the question asks for."""
+    def draft(self, query: Query, query_vector: list[float], passages: list[Passage],
+              meaning_vector: np.ndarray | None = None) -> Draft:
+        """The sentences to quote, or why none is, with what the question asks for.
+        `meaning_vector` is the question's in the multilingual encoder, for the ranker."""
         answer_type = question_type(query.original)
-        out = self._draft(query, query_vector, passages, answer_type)
+        out = self._draft(query, query_vector, passages, answer_type, meaning_vector)
         if out.reason.startswith(_TYPE_GAP) and len(self.quotable(passages)) < len(passages):
             # The quotable passages hold no date for a "when" question: a passage retrieved
             # lower may. Only then are the others read, so no other answer can change.
-            wider = self._draft(query, query_vector, passages, answer_type, every_passage=True)
+            wider = self._draft(query, query_vector, passages, answer_type, meaning_vector,
+                                every_passage=True)
             if wider.grounded:
                 out = wider
                 out.reason = "grounded, in a passage retrieved below the quoting floor"
@@ -271,10 +315,12 @@ class SentenceAnswerer:
         return out
 
     def _draft(self, query: Query, query_vector: list[float], passages: list[Passage],
-               answer_type: AnswerType, *, every_passage: bool = False) -> Draft:
+               answer_type: AnswerType, meaning_vector: np.ndarray | None = None, *,
+               every_passage: bool = False) -> Draft:
         """The sentences to quote, or why none is: the gates run from cheapest to dearest."""
         st = self.settings
-        keys = self.candidates(passages if every_passage else self.quotable(passages))
+        quoted = passages if every_passage else self.quotable(passages)
+        keys = self.candidates(quoted)
         if not keys:
             return Draft([], 0.0, 0.0, False, "no passage above the score floor")
         # Across languages the question's own words cannot all be in the passage: a French
@@ -288,6 +334,9 @@ class SentenceAnswerer:
             return Draft([], 0.0, 0.0, False, f"the sources never mention: {', '.join(unknown)}")
         typed = (answer_type, question_words(query.original))
         scored = self._score(keys, np.asarray(query_vector, dtype=np.float32), matcher, typed)
+        if self.wants_meaning and meaning_vector is not None:
+            scored = self._rank(scored, quoted, np.asarray(meaning_vector, np.float32),
+                                answer_type)
         evidence = {t for p in passages for t in self.tokens(p.text, p.doc_id)}
         coverage = matcher.share(evidence)
         if asks_for_figure(query.original):
@@ -309,7 +358,7 @@ class SentenceAnswerer:
                 f"(missing: {missing})",
                 scored,
             )
-        chosen = [self.with_context(x) for x in self._choose(scored, scored[0].score)]
+        chosen = [self.with_context(x) for x in self._choose(scored)]
         why = self._quoted_gap(chosen, passages, names, matcher, min_coverage) or \
             self._type_gap(answer_type, chosen)
         if why:
@@ -343,14 +392,66 @@ class SentenceAnswerer:
         scored.sort(key=lambda x: -x.score)
         return scored
 
-    def _choose(self, scored: list[ScoredSentence], best: float) -> list[ScoredSentence]:
-        """The best sentence, then the next ones that add a term the reply does not have."""
+    @property
+    def wants_meaning(self) -> bool:
+        """Whether drafts read the question's multilingual vector (`draft(meaning_vector=)`)."""
+        return self._meaning is not None and (self.ranker is not None or
+                                              self._on_candidates is not None)
+
+    def record_candidates(self, meaning: Embeddings,
+                          callback: Callable[[list[ScoredSentence], Candidates, str], None]
+                          ) -> None:
+        """Hand every draft's candidates and their features to `callback` (training the
+        ranker: assistant/training/ranker.py)."""
+        self._meaning = SentenceVectors(meaning, self.documents)
+        self._on_candidates = callback
+
+    def _rank(self, scored: list[ScoredSentence], passages: list[Passage],
+              meaning_vector: np.ndarray, answer_type: AnswerType) -> list[ScoredSentence]:
+        """The sentences in the ranker's order, each scored by its probability of answering."""
+        assert self._meaning is not None
+        keys = [(x.doc_id, x.start, x.end) for x in scored]
+        meaning = np.asarray(self._meaning.get(keys)) @ meaning_vector
+        ranks = [next((i for i, p in enumerate(passages)
+                       if p.doc_id == d and p.start < e and s < p.end), len(passages))
+                 for d, s, e in keys]
+        cands = Candidates(
+            [x.text for x in scored], meaning, np.asarray([x.cosine for x in scored]),
+            np.asarray([x.overlap for x in scored]), np.asarray([x.answer_match for x in scored]),
+            np.asarray(ranks, dtype=np.float64))
+        if self._on_candidates is not None:
+            self._on_candidates(scored, cands, answer_type)
+        if self.ranker is None:
+            return scored
+        p = self.ranker.probabilities(feature_matrix(cands, answer_type))
+        out = [replace(x, score=float(pi), meaning=float(m))
+               for x, pi, m in zip(scored, p, meaning, strict=True)]
+        # The ranker orders only the sentences near the hand-set best, the ones that could be
+        # quoted anyway: among many documents on other cities it must not reach for one the
+        # term checks would never have let through.
+        hand = np.asarray([self._hand(x) for x in scored])
+        near = hand >= self.settings.relative_cutoff * hand.max()
+        first = sorted((x for x, n in zip(out, near, strict=True) if n), key=lambda x: -x.score)
+        return first + [x for x, n in zip(out, near, strict=True) if not n]
+
+    def _hand(self, x: ScoredSentence) -> float:
+        """The hand-set score: meaning, terms and the answer-type match."""
+        return x.base + self.settings.answer_type_weight * x.answer_match
+
+    def _choose(self, scored: list[ScoredSentence]) -> list[ScoredSentence]:
+        """The first sentence, then the next ones that add a term the reply does not have,
+        while their hand-set score stays near the best one's (the ranker's probabilities,
+        when it ordered them, only order)."""
         st = self.settings
+        hand = self._hand
+        best = max(hand(x) for x in scored)
         chosen = [scored[0]]
         covered = set(scored[0].found)
         for cand in scored[1:]:
-            if len(chosen) >= st.max_sentences or cand.score < st.relative_cutoff * best:
+            if len(chosen) >= st.max_sentences:
                 break
+            if hand(cand) < st.relative_cutoff * best:
+                continue
             if not cand.found - covered:
                 continue  # says nothing the reply doesn't already say
             chosen.append(cand)

@@ -329,7 +329,7 @@ class GroundingCheck:
         # Polarity is read from the shortest window that matches about as well as the best:
         # an unrelated "not" elsewhere in a long sentence must not count.
         best = min((w for w, c in scored if c >= cosine - 0.05), key=len)
-        if _negated(claim) != _negated(best):
+        if negated(claim) != negated(best):
             return Verdict(False, "says the opposite of the cited source (negation differs)",
                            overlap, cosine)
         if cosine >= self.strong_cosine:
@@ -358,7 +358,8 @@ _NEGATION = re.compile(
 )
 
 
-def _negated(text: str) -> bool:
+def negated(text: str) -> bool:
+    """Whether the text holds a negation (grounding.yaml `negation`)."""
     return bool(_NEGATION.search(text))
 
 

@@ -67,7 +67,8 @@ def render_staff(turn: dict[str, Any] | None) -> str:
         # Why each quoted sentence won: meaning, terms, and whether it gives what is asked.
         ans["quoted sentences"] = "; ".join(
             f"{q['doc_id']} {q['start']}–{q['end']}: score {q['score']} (cosine {q['cosine']}, "
-            f"terms {q['overlap']}, gives {q.get('answer_kind') or 'no asked-for answer'})"
+            f"meaning {q.get('meaning', 0.0)}, terms {q['overlap']}, "
+            f"gives {q.get('answer_kind') or 'no asked-for answer'})"
             for q in trace["answerer"].get("sentences", [])) or "none"
         parts.append("<h4>Answerer</h4>" + _kv_table(ans))
     if trace.get("written"):

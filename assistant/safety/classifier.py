@@ -193,6 +193,9 @@ class Verdict:
     unit: str | None = None  # the sentence that decided, when it was not the whole message
     unit_probabilities: dict[str, float] | None = None
     units: int = 1
+    # The whole message's embedding: the answerer's ranker reads it too, so the question is
+    # embedded once by this encoder.
+    vector: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -257,7 +260,8 @@ class MessageClassifier:
         probs = self.head.probabilities(vectors, [text, *units], [hits, *([None] * len(units))])
         labels = self.head.labels
         whole = dict(zip(labels, map(float, probs[0]), strict=True))
-        verdict = Verdict(self._label(whole, ""), whole, units=len(units) + 1)
+        verdict = Verdict(self._label(whole, ""), whole, units=len(units) + 1,
+                          vector=vectors[0])
         if verdict.label in EMERGENCY or not units:
             return verdict
         # The most severe sentence, if it says more than the whole message does.
@@ -266,7 +270,7 @@ class MessageClassifier:
             unit = dict(zip(labels, map(float, row), strict=True))
             label = self._label(unit, "unit:")
             if label in GROUP_LABELS and rank[label] < rank[verdict.label]:
-                verdict = Verdict(label, whole, units[i], unit, len(units) + 1)
+                verdict = Verdict(label, whole, units[i], unit, len(units) + 1, vectors[0])
         return verdict
 
     def _label(self, p: dict[str, float], prefix: str) -> str:
