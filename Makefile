@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install index run test lint bench bench-llm browser model clean-index train-guard lock audit
+.PHONY: install index run test lint bench bench-llm browser model clean-index train-guard train-ranker lock audit
 
 # torch first, from its CPU wheel: otherwise sentence-transformers pulls a multi-GB CUDA build.
 $(STAMP): pyproject.toml
@@ -27,6 +27,10 @@ run: index
 # The guard's message classifier (assistant/safety/guard_head.npz, committed): ~1 min.
 train-guard: install
 	$(BIN)/python -m assistant train-guard
+
+# The answerer's sentence ranker (assistant/answer/ranker.npz, committed): ~15 s.
+train-ranker: install
+	$(BIN)/python -m assistant train-ranker
 
 # Headless Chromium and chromedriver (Debian) and axe-core (npm, pinned by package-lock.json,
 # into node_modules/) for tests/test_browser.py.
