@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install index run test lint bench bench-llm browser model clean-index train-guard train-ranker lock audit
+.PHONY: install index run test lint bench bench-llm browser model clean-index train-guard train-ranker train-check lock audit
 
 # torch first, from its CPU wheel: otherwise sentence-transformers pulls a multi-GB CUDA build.
 $(STAMP): pyproject.toml
@@ -31,6 +31,11 @@ train-guard: install
 # The answerer's sentence ranker (assistant/answer/ranker.npz, committed): ~15 s.
 train-ranker: install
 	$(BIN)/python -m assistant train-ranker
+
+# The answerer's answer check (assistant/answer/check.npz, committed; off by default): ~10 s.
+# Train it after the ranker: it reads the ranker's scores.
+train-check: install
+	$(BIN)/python -m assistant train-check
 
 # Headless Chromium and chromedriver (Debian) and axe-core (npm, pinned by package-lock.json,
 # into node_modules/) for tests/test_browser.py.

@@ -1,5 +1,5 @@
 """Command line: ingest, ask, eval, serve, feedback-export, train-guard, train-ranker,
-guard-eval."""
+train-check, guard-eval."""
 
 from __future__ import annotations
 
@@ -112,6 +112,12 @@ def _cmd_train_ranker(args: argparse.Namespace) -> int:
     return train_main(args.rest)
 
 
+def _cmd_train_check(args: argparse.Namespace) -> int:
+    from assistant.training.check import main as train_main
+
+    return train_main(args.rest)
+
+
 def _cmd_guard_eval(args: argparse.Namespace) -> int:
     from assistant.safety.measure import main as measure_main
 
@@ -152,6 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
                         add_help=False)
     tr.add_argument("rest", nargs=argparse.REMAINDER)
     tr.set_defaults(func=_cmd_train_ranker)
+    tc = sub.add_parser("train-check", help="train the answerer's answer check",
+                        add_help=False)
+    tc.add_argument("rest", nargs=argparse.REMAINDER)
+    tc.set_defaults(func=_cmd_train_check)
     ge = sub.add_parser("guard-eval", help="score the guard on a labelled message file",
                         add_help=False)
     ge.add_argument("rest", nargs=argparse.REMAINDER)

@@ -21,6 +21,7 @@ import numpy as np
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
 from langchain_core.runnables.config import ensure_config, get_callback_manager_for_config
 
+from assistant.answer.check import CHECK_FEATURES, CHECK_PATH
 from assistant.answer.extractive import Draft, SentenceAnswerer
 from assistant.answer.grounding import GroundingCheck, corpus_names
 from assistant.answer.ranker import RANKER_PATH, SentenceRanker
@@ -168,6 +169,7 @@ class Assistant:
         self.answerer = SentenceAnswerer(
             self.embeddings, self.documents, self.settings.answer,
             vocabulary=self.retriever.vocabulary, meaning=meaning, ranker=ranker,
+            check=self._make_check(ranker),
         )
         e = self.settings.embedding
         self.answerer.warm(e.precompute_sentences_max, e.sentence_cache,
@@ -188,6 +190,17 @@ class Assistant:
         if ranker is None or ranker.meta.get("encoder") != self.guardrails.encoder_name:
             return None, None
         return classifier.encoder, ranker
+
+    def _make_check(self, ranker: SentenceRanker | None) -> SentenceRanker | None:
+        """The learned answer check, when the settings use it and it was trained over the
+        ranker's scores (its first feature is the ranker's probability)."""
+        st = self.settings.answer
+        if not st.check or ranker is None:
+            return None
+        check = SentenceRanker.load(st.check_path or CHECK_PATH, CHECK_FEATURES)
+        if check is None or check.meta.get("ranker") != ranker.fingerprint():
+            return None
+        return check
 
     def meaning_vector(self, turn: _Turn) -> np.ndarray | None:
         """The question as answered, in the guard's encoder: the guard's own vector when the
@@ -388,6 +401,8 @@ class Assistant:
             # "ranker": each score is the learned ranker's probability that the sentence
             # answers; "hand-set": 0.6 meaning + 0.4 terms + the answer-type match.
             "order": "ranker" if self.answerer.ranker is not None else "hand-set",
+            # The learned answer check's probability that the quotes answer (check.py).
+            "answer_check": None if draft.check is None else round(draft.check, 3),
             "sentences": [
                 {"doc_id": s.doc_id, "start": s.start, "end": s.end, "cosine": round(s.cosine, 3),
                  "meaning": round(s.meaning, 3), "overlap": round(s.overlap, 3),

@@ -141,6 +141,13 @@ class AnswerSettings(BaseModel):
     # by `python -m assistant train-ranker`); off: by the hand-set score above.
     ranker: bool = True
     ranker_path: Path | None = None  # default: assistant/answer/ranker.npz
+    # The learned answer check (assistant/answer/check.py, trained by `python -m assistant
+    # train-check`): a grounded draft whose check is under the floor gets no answer. Off: on
+    # the test part it turned away as many answerable questions as unanswerable ones it
+    # caught (bench/RESULTS.md), though cross-validation on the tuning questions lost none.
+    check: bool = False
+    check_path: Path | None = None  # default: assistant/answer/check.npz
+    check_floor: float | None = None  # default: the floor chosen when it was trained
     # A message the guard was unsure is unrelated is answered only when this strong: a
     # weather question quoting a sentence that happens to hold "Paris" and "time" is worse
     # than the out-of-scope reply.

@@ -27,6 +27,7 @@ from assistant.answer.answer_types import (
     question_type,
     question_words,
 )
+from assistant.answer.check import check_features
 from assistant.answer.ranker import Candidates, SentenceRanker, feature_matrix
 from assistant.models import Citation, Passage
 from assistant.search.retrieval import GENERIC_STEMS, Query, TermMatcher
@@ -123,6 +124,7 @@ class Draft:
     # Every candidate sentence, best first (what a written answer may draw on).
     ranked: list[ScoredSentence] = field(default_factory=list)
     answer_type: AnswerType = ""  # what the question asks for ("how_often", "who", ...)
+    check: float | None = None  # the learned answer check's probability, when it ran
 
 
 TEXT = {
@@ -206,6 +208,7 @@ class SentenceAnswerer:
         vocabulary: set[str] | None = None,
         meaning: Embeddings | None = None,
         ranker: SentenceRanker | None = None,
+        check: SentenceRanker | None = None,
     ) -> None:
         self.embeddings = embeddings
         self.documents = documents
@@ -220,6 +223,9 @@ class SentenceAnswerer:
         self._meaning = SentenceVectors(meaning, documents) if meaning is not None else None
         self.ranker = ranker
         self._on_candidates: Callable[[list[ScoredSentence], Candidates, str], None] | None = None
+        # The learned answer check (check.py) and, when training it, who sees its features.
+        self.check = check
+        self._on_check: Callable[[Query, np.ndarray], None] | None = None
         # The retriever's BM25 vocabulary is the same set of stems, already built at ingest.
         if vocabulary is None:
             vocabulary = {t for d in documents.values()
@@ -312,7 +318,49 @@ class SentenceAnswerer:
                 out = wider
                 out.reason = "grounded, in a passage retrieved below the quoting floor"
         out.answer_type = answer_type
+        if out.grounded and (self.check is not None or self._on_check is not None):
+            out = self._checked(query, passages, out)
         return out
+
+    def record_checks(self, callback: Callable[[Query, np.ndarray], None]) -> None:
+        """Hand every grounded draft's check features to `callback` (training the check:
+        assistant/training/check.py)."""
+        self._on_check = callback
+
+    def _checked(self, query: Query, passages: list[Passage], out: Draft) -> Draft:
+        """The draft, or no answer when the learned check says its quotes do not answer."""
+        cross, matcher, _ = self._matching(query, passages)
+        terms = matcher.terms
+        found = set().union(*(x.found for x in out.sentences)) if out.sentences else set()
+        top = [(x.score, x.meaning, x.cosine, x.overlap, x.answer_match) for x in out.ranked[:2]]
+        x = check_features(query.original, out.answer_type, top,
+                           len(found) / len(terms) if terms else 0.0, out.coverage, out.best,
+                           len(terms), [s.text for s in out.sentences], cross)
+        if self._on_check is not None:
+            self._on_check(query, x)
+        if self.check is None:
+            return out
+        p = float(self.check.probabilities(x[None, :])[0])
+        out.check = p
+        floor = self.settings.check_floor
+        if floor is None:
+            floor = float(self.check.meta.get("floor", 0.5))
+        if p >= floor:
+            return out
+        return Draft([], out.coverage, out.best, False,
+                     f"the quoted sentences do not seem to answer it (check {p:.2f} < {floor:.2f})",
+                     out.ranked, out.answer_type, p)
+
+    def _matching(self, query: Query, passages: list[Passage]) -> tuple[bool, TermMatcher, float]:
+        """Whether the question is in another language than the top passage, the term
+        matcher and the coverage asked for then."""
+        # Across languages the question's own words cannot all be in the passage: a French
+        # question is matched on its glossary translation, and less coverage is asked.
+        st = self.settings
+        cross = query.lang != self.lang.get(passages[0].doc_id, "en")
+        if cross:
+            return True, query.cross_matcher, st.cross_min_coverage
+        return False, query.matcher, st.min_coverage
 
     def _draft(self, query: Query, query_vector: list[float], passages: list[Passage],
                answer_type: AnswerType, meaning_vector: np.ndarray | None = None, *,
@@ -323,11 +371,7 @@ class SentenceAnswerer:
         keys = self.candidates(quoted)
         if not keys:
             return Draft([], 0.0, 0.0, False, "no passage above the score floor")
-        # Across languages the question's own words cannot all be in the passage: a French
-        # question is matched on its glossary translation, and less coverage is asked.
-        cross = query.lang != self.lang.get(passages[0].doc_id, "en")
-        matcher = query.cross_matcher if cross else query.matcher
-        min_coverage = st.cross_min_coverage if cross else st.min_coverage
+        _, matcher, min_coverage = self._matching(query, passages)
         names = named_terms(query)
         unknown = [w for t, w in names.items() if not name_forms(t, w) & self.vocabulary]
         if unknown:

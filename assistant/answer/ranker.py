@@ -14,6 +14,7 @@ tuning parts of the question sets; saved beside this file as `ranker.npz`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +71,8 @@ def feature_matrix(c: Candidates, answer_type: str) -> np.ndarray:
 
 @dataclass
 class SentenceRanker:
-    """Standardised features, one weight each; the score is a probability of answering."""
+    """Standardised features, one weight each; the score is a probability of answering.
+    (The answer check, check.py, is the same kind of head over other features.)"""
 
     coef: np.ndarray
     intercept: float
@@ -82,17 +84,25 @@ class SentenceRanker:
         z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
 
+    def fingerprint(self) -> str:
+        """A hash of the weights: a head trained over this one's scores names it."""
+        h = hashlib.sha256()
+        for a in (self.coef, np.asarray([self.intercept]), self.mean, self.scale):
+            h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+        return h.hexdigest()[:16]
+
     def save(self, path: Path = RANKER_PATH) -> None:
         np.savez(path, coef=self.coef, intercept=np.asarray([self.intercept]), mean=self.mean,
                  scale=self.scale, meta=np.asarray(json.dumps(self.meta, sort_keys=True)))
 
     @classmethod
-    def load(cls, path: Path = RANKER_PATH) -> SentenceRanker | None:
-        """The saved ranker, or None when there is none or it was made for other features."""
+    def load(cls, path: Path = RANKER_PATH,
+             features: tuple[str, ...] = FEATURES) -> SentenceRanker | None:
+        """The saved head, or None when there is none or it was made for other features."""
         try:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
-                if tuple(meta.get("features", ())) != FEATURES:
+                if tuple(meta.get("features", ())) != features:
                     return None
                 return cls(z["coef"], float(z["intercept"][0]), z["mean"], z["scale"], meta)
         except (OSError, KeyError, ValueError):

@@ -29,6 +29,8 @@ from assistant.text.language import fold
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = ROOT / "tests" / "data" / "questions"
 DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
+# Questions written to sound answerable that the documents do not answer (tuning only).
+UNANSWERABLE = QUESTIONS / "unanswerable_train.jsonl"
 FRENCH_DOC = ROOT / "tests" / "data" / "french" / "reperes-crack-paris.md"
 C = 1.0
 
@@ -39,13 +41,16 @@ def _train_rows(path: Path) -> list[Question]:
     return [q for q in load_questions(path) if q.id in train_ids]
 
 
-def tuning_questions() -> list[Question]:
-    """The answerable questions the ranker may learn from (the test parts are never read)."""
+def tuning_questions(expect: str = "answer") -> list[Question]:
+    """The questions of one expected kind that training may learn from (the test parts are
+    never read); answerable ones only when they list their facts."""
     out = load_questions(DEV) if DEV.exists() else []
     out += load_questions(QUESTIONS / "train.jsonl")
     out += _train_rows(QUESTIONS / "cross_language.jsonl")
     out += _train_rows(QUESTIONS / "french_doc.jsonl")
-    return [q for q in out if q.expect == "answer" and q.facts]
+    if UNANSWERABLE.exists():
+        out += load_questions(UNANSWERABLE)
+    return [q for q in out if q.expect == expect and (q.facts or expect != "answer")]
 
 
 def bilingual_settings(root: Path) -> Settings:
