@@ -168,7 +168,10 @@ def test_stop_question_in_french_gets_paris_places(guard: Guardrails) -> None:
     ids = [r["id"] for r in resources]
     assert d.kind == "care" and d.lang == "fr"
     assert d.care_needs is not None and d.care_needs.needs == ["stop_treatment"]
-    assert ids[:2] == ["csapa", "marmottan"] and ids[-1] == POINTER
+    # "je n'arrive plus à arrêter" is distress (assistant/safety/LABELS.md): a line to talk
+    # to now may come first; the places to stop follow, in order.
+    assert [i for i in ids if i != "sos-amitie"][:2] == ["csapa", "marmottan"]
+    assert ids[-1] == POINTER
     assert "CSAPA (centres de soins en addictologie)" in text
     assert "17-19 rue d'Armaillé, 75017 Paris" in text and "Appelez avant (01 56 68 70 30)" in text
     assert "addiction care centres" not in text and not ENGLISH.findall(text)

@@ -13,6 +13,7 @@ distress gets care with the crisis lines, never "out of scope"; care beats answe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,12 +149,16 @@ def _decide(hits: list[tuple[str, str]], verdict: Verdict | None, text: str,
         return Decision("care", "en", _first(hits, "care") + _said(verdict, "care"), topics,
                         "care", alternative="pass" if unsure else None)
     if verdict is not None:
-        if label == "out_of_scope" and NAMED.search(text) and \
-                verdict.probabilities["out_of_scope"] < SURE_BENIGN:
+        if label == "out_of_scope" and NAMED.search(text):
             # A question naming the subject's places or actors is answered (or told the
-            # sources don't say) rather than turned away, unless the classifier is sure.
-            return Decision("pass", "en", ["classifier unsure; the subject's names present",
-                                           *_said(verdict, label)], topics, "pass")
+            # sources don't say) rather than turned away; when the classifier is sure it is
+            # unrelated, only if the documents answer it strongly.
+            if verdict.probabilities["out_of_scope"] < SURE_BENIGN:
+                return Decision("pass", "en", ["classifier unsure; the subject's names present",
+                                               *_said(verdict, label)], topics, "pass")
+            return Decision("out_of_scope", "en", ["the subject's names present",
+                                                   *_said(verdict, label)], topics, label,
+                            alternative="pass")
         if label == "out_of_scope" and verdict.probabilities["out_of_scope"] < SURE_BENIGN:
             # Unsure it is unrelated: the documents decide. The service answers when they
             # answer strongly and gives the out-of-scope reply otherwise.
@@ -167,6 +172,24 @@ def _decide(hits: list[tuple[str, str]], verdict: Verdict | None, text: str,
     if DRUG_CORE.search(text) or POLICY.search(text) or SCOPE.search(text):
         return Decision("pass", "en", ["no rule fired; subject words present"], topics, "pass")
     return Decision("out_of_scope", "en", ["no subject words"], topics, "out_of_scope")
+
+
+_BOUNDARY = re.compile(r"[.!?…;\n]\s")
+
+
+def _whole_sentences(message: str, start: int, window: int, overlap: int = 200) -> str:
+    """The window of `message` at `start`, without the sentence cut at either edge: a
+    fragment such as "I have been reading ab" is not a sentence anyone wrote, and the
+    overlap gives the next window the whole of it."""
+    end = min(len(message), start + window)
+    piece = message[start:end]
+    # Cut only inside the overlap, which the next window reads again.
+    if end < len(message) and (cut := list(_BOUNDARY.finditer(piece))) and \
+            cut[-1].start() + 1 >= len(piece) - overlap:
+        piece = piece[:cut[-1].start() + 1]
+    if start > 0 and (first := _BOUNDARY.search(piece)) and first.end() <= overlap:
+        piece = piece[first.end():]
+    return piece
 
 
 class Guardrails:
@@ -234,7 +257,7 @@ class Guardrails:
         step = max(1, window - 200)  # windows overlap, so no sentence is cut in two
         last: Decision | None = None
         for start in range(0, len(message), step):
-            piece = message[start:start + window]
+            piece = _whole_sentences(message, start, window)
             if start < classify_chars:
                 decision = self.check(piece, lang=lang)
             else:

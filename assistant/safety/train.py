@@ -8,9 +8,17 @@ and sets the thresholds:
 - a temperature fitted on 5-fold out-of-fold logits (the probabilities staff see mean what
   they say);
 - thresholds on probability mass per group (classifier.GROUPS): for emergencies and
-  distress, the highest threshold that keeps RECALL of them on the separately written
-  validation set (training/validation.jsonl); for refusals, the lowest that flags at most
-  FP_BUDGET of the other out-of-fold messages, and never under FLOOR.
+  distress, the highest threshold that keeps RECALL of them on the out-of-fold messages and
+  the separately written validation set (training/validation.jsonl) together; for
+  refusals, the lowest that flags at most FP_BUDGET of the other out-of-fold messages, and
+  never under FLOOR.
+
+A long message is also read sentence by sentence (classifier.units_of), and a sentence taken
+out of a story or a calm post ("Après je ferai la suite moi-même.") can read like a crisis.
+So the sentences of the long care, distress, subject and unrelated posts are learned too,
+with their post's label at UNIT_WEIGHT (their posts hold no crisis, so none of their
+sentences does), and the sentence thresholds are set on out-of-fold sentence scores: each
+post's sentences are scored by a head that saw neither the post nor them.
 
 The test split (tests/data/guard_test.jsonl) is never read here.
 """
@@ -47,10 +55,13 @@ ENCODER = "use:multilingual-v3"
 C = 8.0
 FOLDS = 5
 # Emergencies and distress: the share of them the threshold must catch on the validation set.
-RECALL = {"emergency": 0.97, "care_distress": 0.98}
+RECALL = {"emergency": 0.95, "care_distress": 0.97}
 # Refusal: the share of other messages its threshold may flag.
 FP_BUDGET = {"refusal": 0.015}
 UNIT_FP_BUDGET = 0.05  # long messages flagged by one sentence when the whole says otherwise
+# The labels whose long posts' sentences are learned with the post's label, and their weight.
+UNIT_LABELS = ("care", "pass", "out_of_scope")
+UNIT_WEIGHT = 0.5
 # A refusal is only given on a clear majority reading: over-refusing a question about
 # risks turns away the people harm reduction is for.
 FLOOR = {"refusal": 0.6}
@@ -85,26 +96,70 @@ def _features(dense: np.ndarray, texts: list[str], vectorizer: Any) -> Any:
     return hstack([csr_matrix(dense), sparse_features(texts, vectorizer)]).tocsr()
 
 
-def _fit(dense: np.ndarray, texts: list[str], y: np.ndarray, c: float) -> tuple[Any, Any]:
+def _fit(dense: np.ndarray, texts: list[str], y: np.ndarray, c: float,
+         weight: np.ndarray | None = None) -> tuple[Any, Any]:
     """(vectorizer, model) fitted on these messages."""
     from sklearn.linear_model import LogisticRegression
 
     vectorizer = lexical_vectorizer().fit([fold(t) for t in texts])
     model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, tol=1e-6)
-    model.fit(_features(dense, texts, vectorizer), y)
+    model.fit(_features(dense, texts, vectorizer), y, sample_weight=weight)
     return vectorizer, model
 
 
-def _oof_logits(dense: np.ndarray, texts: list[str], y: np.ndarray, c: float) -> np.ndarray:
-    """Out-of-fold logits: each message scored by a head that never saw it."""
+@dataclass
+class Units:
+    """The sentences of the long training messages, embedded once."""
+
+    texts: list[str]
+    dense: np.ndarray
+    owner: np.ndarray  # index of the message each sentence comes from
+    learned: np.ndarray  # bool: learned with its message's label (UNIT_LABELS)
+
+    @classmethod
+    def of(cls, encoder: Any, rows: list[dict]) -> Units:
+        per_row = [units_of(r["text"]) for r in rows]
+        texts = [u for us in per_row for u in us]
+        owner = np.repeat(np.arange(len(rows)), [len(us) for us in per_row]).astype(int)
+        dense = encoder.embed_array(texts) if texts else np.zeros((0, 1), np.float32)
+        learned = np.asarray([rows[i]["label"] in UNIT_LABELS for i in owner], dtype=bool)
+        return cls(texts, dense, owner, learned)
+
+
+def _with_units(dense: np.ndarray, texts: list[str], y: np.ndarray, units: Units,
+                keep: np.ndarray) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+    """The messages, plus the learned sentences of those among them (`keep`: bool per
+    message), with their sample weights."""
+    pick = units.learned & keep[units.owner] if len(units.texts) else np.zeros(0, bool)
+    idx = np.flatnonzero(pick)
+    rows = np.flatnonzero(keep)
+    all_dense = np.vstack([dense[rows], units.dense[idx]]) if len(idx) else dense[rows]
+    all_texts = [texts[i] for i in rows] + [units.texts[i] for i in idx]
+    all_y = np.concatenate([y[rows], y[units.owner[idx]]])
+    weight = np.concatenate([np.ones(len(rows)), np.full(len(idx), UNIT_WEIGHT)])
+    return all_dense, all_texts, all_y, weight
+
+
+def _oof_logits(dense: np.ndarray, texts: list[str], y: np.ndarray, c: float,
+                units: Units) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold logits of the messages and of their sentences: each scored by a head that
+    saw neither the message nor any of its sentences."""
     from sklearn.model_selection import StratifiedKFold
 
     out = np.zeros((len(y), len(LABELS)), dtype=np.float64)
+    unit_out = np.zeros((len(units.texts), len(LABELS)), dtype=np.float64)
     for fit_idx, held in StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(dense, y):
-        vec, model = _fit(dense[fit_idx], [texts[i] for i in fit_idx], y[fit_idx], c)
+        keep = np.zeros(len(y), dtype=bool)
+        keep[fit_idx] = True
+        d, tx, yy, w = _with_units(dense, texts, y, units, keep)
+        vec, model = _fit(d, tx, yy, c, w)
         out[held] = model.decision_function(
             _features(dense[held], [texts[i] for i in held], vec))
-    return out
+        mine = np.flatnonzero(~keep[units.owner]) if len(units.texts) else []
+        if len(mine):
+            unit_out[mine] = model.decision_function(
+                _features(units.dense[mine], [units.texts[i] for i in mine], vec))
+    return out, unit_out
 
 
 def _softmax(logits: np.ndarray, t: float) -> np.ndarray:
@@ -143,14 +198,17 @@ def highest_keeping(mass: np.ndarray, positive: np.ndarray, recall: float) -> fl
 def _thresholds(p: np.ndarray, y: np.ndarray, p_val: np.ndarray | None,
                 y_val: np.ndarray | None) -> dict[str, float]:
     """Emergency and distress: the highest threshold keeping RECALL of them on the
-    validation set (written apart from the training data; out-of-fold messages when there
-    is none). Refusal: the lowest threshold within its false-alarm budget, never under its
+    out-of-fold messages and the validation set (written apart from the training data)
+    together. Refusal: the lowest threshold within its false-alarm budget, never under its
     floor."""
     out = {}
     for group, members in GROUPS:
         inside = np.isin(y, [LABELS.index(m) for m in members])
         if group in RECALL:
-            pp, yy = (p_val, y_val) if p_val is not None else (p, y)
+            # Out-of-fold and validation together: a threshold set on the validation set's
+            # 135 emergencies alone moved from 0.34 to 0.56 when two rules were added.
+            pp, yy = (np.vstack([p, p_val]), np.concatenate([y, y_val])) \
+                if p_val is not None else (p, y)
             inside_v = np.isin(yy, [LABELS.index(m) for m in members])
             out[group] = highest_keeping(_mass(pp, members), inside_v, RECALL[group])
         else:
@@ -190,13 +248,17 @@ def train(encoder: Any, data_dir: Path = DATA_DIR, c: float = C,
     texts = [r["text"] for r in rows]
     dense = encoder.embed_array(texts)
     y = np.asarray([LABELS.index(r["label"]) for r in rows])
-    oof = _oof_logits(dense, texts, y, c)
+    units = Units.of(encoder, rows)
+    oof, unit_oof = _oof_logits(dense, texts, y, c, units)
     t = _temperature(oof, y)
-    vectorizer, model = _fit(dense, texts, y, c)
+    every = np.ones(len(y), dtype=bool)
+    d, tx, yy, w = _with_units(dense, texts, y, units, every)
+    vectorizer, model = _fit(d, tx, yy, c, w)
     head = Head(model.coef_.astype(np.float32), model.intercept_.astype(np.float32), LABELS, t,
                 {}, [str(v) for v in vectorizer.get_feature_names_out()],
                 vectorizer.idf_.astype(np.float32),
-                {"encoder": encoder_name, "data_sha256": digest(rows), "rows": len(rows), "C": c})
+                {"encoder": encoder_name, "data_sha256": digest(rows), "rows": len(rows), "C": c,
+                 "units_learned": int(units.learned.sum())})
     p_val = y_val = None
     if val_rows:
         v_texts = [r["text"] for r in val_rows]
@@ -205,7 +267,12 @@ def train(encoder: Any, data_dir: Path = DATA_DIR, c: float = C,
     head.thresholds = _thresholds(_softmax(oof, t), y, p_val, y_val)
     head.meta["override_rules"] = override_rules(rows + val_rows)
     classifier = MessageClassifier(encoder, head)
-    _unit_thresholds(classifier, rows + val_rows)
+    val_units = Units.of(encoder, val_rows)
+    unit_p = np.vstack([_softmax(unit_oof, t).reshape(-1, len(LABELS)),
+                        head.probabilities(val_units.dense, val_units.texts)
+                        if len(val_units.texts) else np.zeros((0, len(LABELS)))])
+    owners = np.concatenate([units.owner, val_units.owner + len(rows)])
+    _unit_thresholds(head, rows + val_rows, unit_p, owners)
     oof_acc = float((np.argmax(oof, axis=1) == y).mean())
     val_acc = float(np.mean([classifier.classify(r["text"]).label == r["label"]
                              for r in val_rows])) if val_rows else float("nan")
@@ -232,22 +299,20 @@ def override_rules(rows: list[dict]) -> list[str]:
             if len(ok) >= OVERRIDE_MIN_HITS and np.mean(ok) >= OVERRIDE_PRECISION]
 
 
-def _unit_thresholds(classifier: MessageClassifier, rows: list[dict]) -> None:
+def _unit_thresholds(head: Head, rows: list[dict], p: np.ndarray, owner: np.ndarray) -> None:
     """Sentence-level thresholds: the lowest that flag at most UNIT_FP_BUDGET of the long
     messages outside the group through any one of their sentences (never under the
-    whole-message threshold)."""
-    head = classifier.head
-    long_rows = [r for r in rows if units_of(r["text"])]
-    if not long_rows:
+    whole-message threshold). `p`: each sentence's probabilities from a head that did not
+    learn it (out of fold, or the validation set's); `owner`: its message in `rows`."""
+    long_rows = np.unique(owner)
+    if not len(long_rows):
         return
-    units = [units_of(r["text"]) for r in long_rows]
-    flat = [u for us in units for u in us]
-    p = head.probabilities(classifier.encoder.embed_array(flat), flat)
-    owner = np.repeat(np.arange(len(long_rows)), [len(us) for us in units])
+    where = {r: i for i, r in enumerate(long_rows)}
+    slot = np.asarray([where[o] for o in owner])
     for group, members in GROUPS:
         best = np.zeros(len(long_rows))
-        np.maximum.at(best, owner, _mass(p, members))
-        negative = np.asarray([r["label"] not in members for r in long_rows])
+        np.maximum.at(best, slot, _mass(p, members))
+        negative = np.asarray([rows[r]["label"] not in members for r in long_rows])
         head.thresholds[f"unit:{group}"] = max(
             head.thresholds[group], lowest_within(best, negative, UNIT_FP_BUDGET))
 
