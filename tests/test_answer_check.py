@@ -38,16 +38,16 @@ def test_a_figure_counts_the_question_s_own_noun() -> None:
 
 
 def test_features_are_read_in_their_named_order() -> None:
-    x = check_features("How many places will it have?", "how_many",
+    x = check_features("How many places will it have?",
                        [(0.9, 0.5, 0.4, 0.6, 1.0), (0.3, 0.2, 0.2, 0.1, 0.0)], 0.5, 0.8,
-                       0.45, 3, ["It will have 200 places."], cross=False)
+                       0.45, 3, ["It will have 200 places."])
     col = dict(zip(CHECK_FEATURES, x, strict=True))
     assert col["margin"] == pytest.approx(0.6)
     assert col["figure_missing"] == 0.0
     assert col["n_quoted"] == 1.0 and col["quoted_terms"] == 0.5
-    y = check_features("How many places will it have?", "how_many",
+    y = check_features("How many places will it have?",
                        [(0.9, 0.5, 0.4, 0.6, 1.0)], 0.5, 0.8, 0.45, 3,
-                       ["It has four sites."], cross=False)
+                       ["It has four sites."])
     assert dict(zip(CHECK_FEATURES, y, strict=True))["figure_missing"] == 1.0
 
 

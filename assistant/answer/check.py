@@ -55,21 +55,21 @@ def question_nouns(question: str) -> set[str]:
     return {w[:5] for w in _WORD.findall(fold(question)) if len(w) > 3}
 
 
-def check_features(question: str, answer_type: str, top: list[tuple[float, float, float,
-                   float, float]], quoted_terms: float, coverage: float, best: float,
-                   n_terms: int, quoted: list[str], cross: bool) -> np.ndarray:
+def check_features(question: str, top: list[tuple[float, float, float, float, float]],
+                   quoted_terms: float, coverage: float, best: float, n_terms: int,
+                   quoted: list[str]) -> np.ndarray:
     """One row in CHECK_FEATURES order. `top`: (score, meaning, cosine, overlap, match) of
     the first two candidates, best first; `quoted`: the quoted sentences' texts."""
     first = top[0]
     second = top[1][0] if len(top) > 1 else 0.0
-    figure = asks_for_figure(question)
+    nouns = question_nouns(question) if asks_for_figure(question) else None
     columns = {
         "top_score": first[0], "top_meaning": first[1], "top_cosine": first[2],
         "top_overlap": first[3], "top_match": first[4], "margin": first[0] - second,
         "quoted_terms": quoted_terms, "coverage": coverage, "best": best,
         "n_terms": float(np.log1p(n_terms)), "n_quoted": float(len(quoted)),
         # A figure is asked for and no quoted figure counts what the question names.
-        "figure_missing": float(figure and not any(
-            figure_counts(q, question_nouns(question)) for q in quoted)),
+        "figure_missing": float(nouns is not None and not any(
+            figure_counts(q, nouns) for q in quoted)),
     }
     return np.asarray([columns[f] for f in CHECK_FEATURES], dtype=np.float64)

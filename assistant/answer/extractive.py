@@ -329,13 +329,12 @@ class SentenceAnswerer:
 
     def _checked(self, query: Query, passages: list[Passage], out: Draft) -> Draft:
         """The draft, or no answer when the learned check says its quotes do not answer."""
-        cross, matcher, _ = self._matching(query, passages)
+        _, matcher, _ = self._matching(query, passages)
         terms = matcher.terms
         found = set().union(*(x.found for x in out.sentences)) if out.sentences else set()
         top = [(x.score, x.meaning, x.cosine, x.overlap, x.answer_match) for x in out.ranked[:2]]
-        x = check_features(query.original, out.answer_type, top,
-                           len(found) / len(terms) if terms else 0.0, out.coverage, out.best,
-                           len(terms), [s.text for s in out.sentences], cross)
+        x = check_features(query.original, top, len(found) / len(terms) if terms else 0.0,
+                           out.coverage, out.best, len(terms), [s.text for s in out.sentences])
         if self._on_check is not None:
             self._on_check(query, x)
         if self.check is None:

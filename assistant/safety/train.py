@@ -15,7 +15,8 @@ and sets the thresholds:
 
 A long message is also read sentence by sentence (classifier.units_of), and a sentence taken
 out of a story or a calm post ("Après je ferai la suite moi-même.") can read like a crisis.
-So the sentences of the long care, distress, subject and unrelated posts are learned too,
+So the sentences of the long care, subject and unrelated posts are learned too (not
+distress posts': learning them as distress cost short crises their emergency reply),
 with their post's label at UNIT_WEIGHT (their posts hold no crisis, so none of their
 sentences does), and the sentence thresholds are set on out-of-fold sentence scores: each
 post's sentences are scored by a head that saw neither the post nor them.
@@ -54,7 +55,8 @@ VALIDATION = DATA_DIR / "validation.jsonl"
 ENCODER = "use:multilingual-v3"
 C = 8.0
 FOLDS = 5
-# Emergencies and distress: the share of them the threshold must catch on the validation set.
+# Emergencies and distress: the share of them the threshold must catch, out of fold and on
+# the validation set together.
 RECALL = {"emergency": 0.95, "care_distress": 0.97}
 # Refusal: the share of other messages its threshold may flag.
 FP_BUDGET = {"refusal": 0.015}
