@@ -13,7 +13,7 @@ from assistant.answer.answer_types import (
     question_words,
 )
 from assistant.search.retrieval import make_query
-from assistant.text.language import detect_language
+from assistant.text.language import detect_language, words
 
 
 @pytest.mark.parametrize(
@@ -200,3 +200,31 @@ def test_since_when_quotes_the_sentence_with_the_year(assistant) -> None:
     assert draft.answer_type == "when" and draft.grounded
     assert "since 2016" in draft.sentences[0].text
     assert draft.ranked[0].answer_kind == "date"
+
+
+@pytest.mark.parametrize("text, token", [
+    ("the XXth arrondissement", "20e"), ("dans le 20e", "20e"), ("le vingtième", "20e"),
+    ("dix-neuvième arrondissement", "19e"), ("Le XVIIIe", "18e"), ("in the 18th", "18e"),
+])
+def test_ordinals_are_one_token_however_written(text: str, token: str) -> None:
+    assert token in words(text)
+
+
+def test_words_that_look_like_roman_numerals_stay_words() -> None:
+    assert words("la vie, a lie, I've seen it") == ["la", "vie", "a", "lie", "i", "ve",
+                                                      "seen", "it"]
+
+
+def test_an_arrondissement_asked_in_digits_meets_the_source_in_roman(assistant) -> None:
+    """The source writes "the XXth arrondissement"; a question says "20th"."""
+    a = assistant.ask("What does Hidalgo propose for the 20th arrondissement?")
+    assert a.kind == "answer", a.trace.get("answerer")
+    assert any("XXth arrondissement" in c.quote for c in a.citations), a.citations
+
+
+def test_a_short_answer_after_its_lead_is_quoted_with_it(assistant) -> None:
+    """"we know the reason: the violence." leans on the sentence before it; quoted with it,
+    it is worth at least that one to the ranker."""
+    a = assistant.ask("Why are more people using crack in some parts of the city?")
+    assert a.kind == "answer", a.trace.get("answerer")
+    assert "the violence" in a.text, a.text

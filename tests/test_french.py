@@ -68,6 +68,17 @@ def test_questions_on_the_french_document_quote_it(bilingual: Assistant, questio
     assert a.text.startswith("D'après les sources")
 
 
+def test_a_french_question_meets_a_french_sentence_on_its_own_words(
+        bilingual: Assistant) -> None:
+    """The top passage is English ("For several months, Anne Hidalgo..." shares "mois"):
+    the French sentence is still matched on the question's French words, not on their
+    English translation alone."""
+    a = bilingual.ask("En quels mois de 2021 Anne Hidalgo a-t-elle écrit à Jean Castex ?")
+    assert a.kind == "answer", a.trace.get("answerer")
+    assert "juin" in a.text and "août" in a.text, a.text
+    assert a.citations[0].doc_id == "reperes-crack-paris"
+
+
 def test_held_out_french_question_sets(bilingual: Assistant) -> None:
     """The test parts (never tuned on): French questions on English documents, and French
     and English questions on the French document."""

@@ -42,14 +42,14 @@ def test_features_are_read_in_their_named_order() -> None:
 
 
 def test_the_ranker_quotes_the_sentence_that_answers(assistant) -> None:
-    """A French yes/no question over the English article: the hand-set order quotes the
-    mayor's request for places elsewhere; the ranker quotes the ministry's wish to make the
-    rooms "common law"."""
-    question = "Le ministère voulait-il pérenniser ces dispositifs ?"
+    """"Has the plan thought about its victims?": the hand-set order quotes only why the
+    plan was created, the sentence that names the plan; the ranker quotes the one on "the
+    problem and its victims"."""
+    question = "Has the crack plan thought about its victims?"
     a = assistant.ask(question)
     assert a.kind == "answer", a.text
     assert a.trace["answerer"]["order"] == "ranker"
-    assert any("common law" in c.quote for c in a.citations), a.citations
+    assert any("its victims" in c.quote for c in a.citations), a.citations
     ranker = assistant.answerer.ranker
     try:
         assistant.answerer.ranker = None
@@ -57,7 +57,7 @@ def test_the_ranker_quotes_the_sentence_that_answers(assistant) -> None:
     finally:
         assistant.answerer.ranker = ranker
     assert hand.trace["answerer"]["order"] == "hand-set"
-    assert not any("common law" in c.quote for c in hand.citations), hand.citations
+    assert not any("its victims" in c.quote for c in hand.citations), hand.citations
 
 
 @pytest.mark.slow

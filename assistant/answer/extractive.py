@@ -36,7 +36,12 @@ from assistant.text.analysis import lexical_tokens
 from assistant.text.contact import voice
 from assistant.text.language import Lang, fold, format_int
 
-_LEADING_PRONOUN = re.compile(r"(?i)(they|he|she|it|this|that|these|those|its)\b")
+# Openings that lean on the sentence before: pronouns, and connectives that answer it ("but
+# the important thing is...", "today, the numbers are very low"), in English and French.
+_LEADING_PRONOUN = re.compile(
+    r"(?i)(they|he|she|it|this|that|these|those|its|but|yet|however|today|now|instead|"
+    r"il|elle|ils|elles|ce|cela|ça|celui|celle|ceux|mais|pourtant|cependant|"
+    r"aujourd'hui|désormais)\b")
 _NAME_TOKEN = re.compile(r"[^\W_][\w'’-]*")
 _CARRIED_TOPIC = re.compile(r"\([^)]*\)")
 
@@ -355,11 +360,30 @@ class SentenceAnswerer:
         matcher and the coverage asked for then."""
         # Across languages the question's own words cannot all be in the passage: a French
         # question is matched on its glossary translation, and less coverage is asked.
-        st = self.settings
-        cross = query.lang != self.lang.get(passages[0].doc_id, "en")
-        if cross:
-            return True, query.cross_matcher, st.cross_min_coverage
-        return False, query.matcher, st.min_coverage
+        cross, matcher, floor = self._matcher(query, passages[0].doc_id)
+        return cross, matcher, floor
+
+    def _matcher(self, query: Query, doc_id: str) -> tuple[bool, TermMatcher, float]:
+        """For one document: whether it is in another language than the question, the term
+        matcher for its text and the coverage asked of it."""
+        if query.lang != self.lang.get(doc_id, "en"):
+            return True, query.cross_matcher, self.settings.cross_min_coverage
+        return False, query.matcher, self.settings.min_coverage
+
+    def _coverage(self, query: Query, texts: list[tuple[str, str]]) -> tuple[float, float, str]:
+        """How much of the question's terms (doc_id, text) pairs hold, language by language
+        (a French question meets a French passage on its own words, an English one on the
+        translation): the best share, the floor it is held to and the terms it lacks."""
+        stems: dict[str, set[str]] = {}
+        for doc_id, text in texts:
+            stems.setdefault(doc_id, set()).update(self.tokens(text, doc_id))
+        by_lang: dict[bool, tuple[TermMatcher, float, set[str]]] = {}
+        for doc_id, found in stems.items():
+            cross, matcher, floor = self._matcher(query, doc_id)
+            by_lang.setdefault(cross, (matcher, floor, set()))[2].update(found)
+        best = max(((m.share(f), floor, m, f) for m, floor, f in by_lang.values()),
+                   key=lambda c: c[0] - c[1])
+        return best[0], best[1], ", ".join(best[2].missing(best[3]))
 
     def _draft(self, query: Query, query_vector: list[float], passages: list[Passage],
                answer_type: AnswerType, meaning_vector: np.ndarray | None = None, *,
@@ -370,18 +394,17 @@ class SentenceAnswerer:
         keys = self.candidates(quoted)
         if not keys:
             return Draft([], 0.0, 0.0, False, "no passage above the score floor")
-        _, matcher, min_coverage = self._matching(query, passages)
         names = named_terms(query)
         unknown = [w for t, w in names.items() if not name_forms(t, w) & self.vocabulary]
         if unknown:
             return Draft([], 0.0, 0.0, False, f"the sources never mention: {', '.join(unknown)}")
         typed = (answer_type, question_words(query.original))
-        scored = self._score(keys, np.asarray(query_vector, dtype=np.float32), matcher, typed)
+        scored = self._score(keys, np.asarray(query_vector, dtype=np.float32), query, typed)
         if self.wants_meaning and meaning_vector is not None:
             scored = self._rank(scored, quoted, np.asarray(meaning_vector, np.float32),
                                 answer_type)
-        evidence = {t for p in passages for t in self.tokens(p.text, p.doc_id)}
-        coverage = matcher.share(evidence)
+        coverage, min_coverage, missing = self._coverage(
+            query, [(p.doc_id, p.text) for p in passages])
         if asks_for_figure(query.original):
             # A "how many" question is only answered by a sentence that gives a figure.
             scored = [x for x in scored if gives_count(x.text) and x.overlap > 0]
@@ -394,7 +417,6 @@ class SentenceAnswerer:
             why = f"best sentence score {best:.2f} < {st.min_evidence}"
             return Draft([], coverage, best, False, why, scored)
         if coverage < min_coverage:
-            missing = ", ".join(matcher.missing(evidence))
             return Draft(
                 [], coverage, best, False,
                 f"only {coverage:.0%} of the question's specific terms are in the evidence "
@@ -402,13 +424,13 @@ class SentenceAnswerer:
                 scored,
             )
         chosen = [self.with_context(x) for x in self._choose(scored)]
-        why = self._quoted_gap(chosen, passages, names, matcher, min_coverage) or \
+        why = self._quoted_gap(chosen, passages, names, query) or \
             self._type_gap(answer_type, chosen)
         if why:
             return Draft([], coverage, best, False, why, scored)
         return Draft(_merge(chosen), coverage, best, True, "grounded", scored)
 
-    def _score(self, keys: list[tuple[str, int, int]], q: np.ndarray, matcher: TermMatcher,
+    def _score(self, keys: list[tuple[str, int, int]], q: np.ndarray, query: Query,
                typed: tuple[AnswerType, frozenset[str]] = ("", frozenset())
                ) -> list[ScoredSentence]:
         """Every candidate sentence scored by meaning, by the question's terms and by whether
@@ -422,6 +444,7 @@ class SentenceAnswerer:
             start = self.context_start(doc_id, s, e) if st.context_terms else s
             if start < s:  # quoted with the sentence before: scored on both
                 stems |= set(self.tokens(self.documents[doc_id]["text"][start:e], doc_id))
+            matcher = self._matcher(query, doc_id)[1]
             overlap = matcher.share(stems)
             cosine = float(np.dot(vec, q))
             title = self.documents[doc_id]["title"]
@@ -472,10 +495,21 @@ class SentenceAnswerer:
         # The ranker orders only the sentences near the hand-set best, the ones that could be
         # quoted anyway: among many documents on other cities it must not reach for one the
         # term checks would never have let through.
-        hand = np.asarray([self._hand(x) for x in scored])
+        hand = self._quoted_hand(scored)
         near = hand >= self.settings.relative_cutoff * hand.max()
         first = sorted((x for x, n in zip(out, near, strict=True) if n), key=lambda x: -x.score)
         return first + [x for x, n in zip(out, near, strict=True) if not n]
+
+    def _quoted_hand(self, scored: list[ScoredSentence]) -> np.ndarray:
+        """Each sentence's hand-set score as it would be quoted: a short sentence quoted with
+        the one before it ("we know the reason: the violence.") is worth at least that one."""
+        hand = {(x.doc_id, x.start): self._hand(x) for x in scored}
+        out = []
+        for x in scored:
+            start = self.context_start(x.doc_id, x.start, x.end) if \
+                self.settings.context_terms else x.start
+            out.append(max(hand[(x.doc_id, x.start)], hand.get((x.doc_id, start), 0.0)))
+        return np.asarray(out)
 
     def _hand(self, x: ScoredSentence) -> float:
         """The hand-set score: meaning, terms and the answer-type match."""
@@ -502,7 +536,7 @@ class SentenceAnswerer:
         return chosen
 
     def _quoted_gap(self, chosen: list[ScoredSentence], passages: list[Passage],
-                    names: dict[str, str], matcher: TermMatcher, min_coverage: float) -> str:
+                    names: dict[str, str], query: Query) -> str:
         """Why the passages quoted do not answer the question together ("" when they do).
 
         Among many documents on the same subject, the top passages together can match every
@@ -522,10 +556,11 @@ class SentenceAnswerer:
             absent = [w for t, w in names.items() if not forms[t] & quoted_stems]
             return (f"the passages quoted never mention: {', '.join(absent)}" if absent else
                     f"no passage quoted mentions {', '.join(names.values())} together")
-        quoted_coverage = matcher.share(quoted_stems)
+        quoted_coverage, min_coverage, missing = self._coverage(
+            query, [(p.doc_id, t) for p in quoted for t in (p.text, p.title)])
         if quoted_coverage < min_coverage:
             return (f"the passages quoted hold only {quoted_coverage:.0%} of the question's "
-                    f"specific terms (missing: {', '.join(matcher.missing(quoted_stems))})")
+                    f"specific terms (missing: {missing})")
         return ""
 
     def context_start(self, doc_id: str, start: int, end: int) -> int:

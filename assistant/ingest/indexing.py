@@ -33,7 +33,7 @@ from assistant.text.analysis import index_tokens
 
 # Bump when chunking logic changes in a way the settings don't show: forces a rebuild.
 CHUNKER_VERSION = 1
-LEXICAL_VERSION = 2
+LEXICAL_VERSION = 3
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "… ", "; ", ": ", ", ", " ", ""]
 DOCUMENTS_FILE = "documents.json"
 RUNNING_MARKER = ".ingest-running"

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from assistant.text.language import content_words, detect_language
+from assistant.text.language import content_words, detect_language, words
 from assistant.text.tables import load_yaml
 
 History = list[dict[str, str]]
@@ -194,7 +194,12 @@ def _topic(previous: str, exclude: list[str]) -> list[str]:
             seen.add(w)
             out.append(w)
     # Restore the original spelling of names so both retrievers see them as typed.
-    originals = {w.lower(): w for w in re.findall(r"[\w'-]+", previous)}
+    # (content words are folded, and ordinals canonical: "18e" is restored as "18th")
+    originals: dict[str, str] = {}
+    for typed in re.findall(r"[\w'-]+", previous):
+        folded = words(typed)
+        if len(folded) == 1:
+            originals.setdefault(folded[0], typed)
     return [originals.get(w, w) for w in out][:8]
 
 

@@ -467,11 +467,15 @@ class TermMatcher:
         return [t for t in self.terms if not self.alternatives[t] & stems]
 
 
-_META = "according article articles report reporting reported source sources say said says"
+# Words of the asking, not of the answer: "what kind of facilities" is answered by a
+# sentence on "reception centers" that never says "kind".
+_META = ("according article articles report reporting reported source sources say said says "
+         "kind kinds sort sorts type types")
 _META_STEMS = frozenset(stemmer().stemWords(_META.split()))
 _GENERIC = "crack cocaine drug drugs paris parisian capital city user users people person"
-_GENERIC_FR = ("crack cocaine drogue drogues paris parisien parisienne capitale ville usager "
-               "usagers usageres personne personnes gens consommateur consommateurs")
+_GENERIC_FR = ("sorte sortes genre genres crack cocaine drogue drogues paris parisien parisienne "
+               "capitale ville usager usagers usageres personne personnes gens consommateur "
+               "consommateurs")
 GENERIC_STEMS = (
     frozenset(stemmer().stemWords(_GENERIC.split())) | _META_STEMS | EN_STOP | FR_STOP
     | frozenset(foreign_stems(_GENERIC_FR.split()))

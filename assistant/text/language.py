@@ -38,10 +38,37 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("œ", "oe")
 
 
+_ROMAN = {"I": 1, "V": 5, "X": 10}
+# Roman ordinals are read in capitals only: folded, "vie" and "lie" would be numbers too.
+_ROMAN_ORDINAL = re.compile(r"\b([IVX]{1,5})(?:th|e|ème|eme|er)\b")
+_ORDINAL_WORDS: dict[str, int] = {str(k): int(v) for k, v in _TABLES["ordinal_words"].items()}
+_ORDINAL = re.compile(
+    r"\b(?:(\d{1,3})(?:st|nd|rd|th|e|er|ere|eme|em)|("
+    + "|".join(sorted(_ORDINAL_WORDS, key=len, reverse=True)) + r"))\b")
+
+
+def _roman(numeral: str) -> int | None:
+    values = [_ROMAN[c] for c in numeral]
+    total = sum(-v if i + 1 < len(values) and v < values[i + 1] else v
+                for i, v in enumerate(values))
+    return total if 0 < total <= 30 else None
+
+
+def ordinals(text: str) -> str:
+    """Ordinals as one token, the number and "e": "20th", "20ème", "XXth", "twentieth" and
+    "vingtième" are all "20e" (the arrondissements are written every way)."""
+    def roman(m: re.Match[str]) -> str:
+        n = _roman(m.group(1))
+        return m.group() if n is None else f"{n}e"
+
+    text = _ROMAN_ORDINAL.sub(roman, text)
+    return _ORDINAL.sub(lambda m: f"{m.group(1) or _ORDINAL_WORDS[m.group(2)]}e", fold(text))
+
+
 def words(text: str) -> list[str]:
-    """Folded word tokens; French elisions (l', d', qu') are split off."""
+    """Folded word tokens, ordinals as "20e"; French elisions (l', d', qu') are split off."""
     out = []
-    for tok in _WORD.findall(fold(text)):
+    for tok in _WORD.findall(ordinals(text)):
         if "'" in tok:
             head, tail = tok.split("'", 1)
             if head in _ELISIONS:
