@@ -54,18 +54,25 @@ def test_features_are_read_in_their_named_order() -> None:
 def test_with_the_check_on_answers_pass_it_and_staff_see_it(assistant) -> None:
     check = SentenceRanker.load(train_check.CHECK_PATH, CHECK_FEATURES)
     assert assistant.answerer.check is None  # off by default (settings.answer.check)
+    settings = assistant.answerer.settings
+    floor = settings.check_floor
     assistant.answerer.check = check
+    # The trained floor keeps every tuning answer and so turns few drafts away; this tests
+    # the mechanism at a floor of its own.
+    settings.check_floor = 0.5
     try:
         a = assistant.ask("How often are Charonnes' officers on call?")
-        # A share the documents never give (a tuning question: this tests the mechanism).
-        b = assistant.ask("Quelle est la part des femmes parmi les usagers de crack à Paris ?")
+        # A place the documents never give (a tuning question).
+        b = assistant.ask("Which metro station is closest to the site Hidalgo proposed in "
+                          "the 20th arrondissement?")
     finally:
         assistant.answerer.check = None
+        settings.check_floor = floor
     assert a.kind == "answer", a.text
-    assert a.trace["answerer"]["answer_check"] >= check.meta["floor"]
+    assert a.trace["answerer"]["answer_check"] >= 0.5
     assert b.kind == "no_answer", b.text
     assert "do not seem to answer" in b.trace["answerer"]["decision"]
-    assert b.trace["answerer"]["answer_check"] < check.meta["floor"]
+    assert b.trace["answerer"]["answer_check"] < 0.5
 
 
 @pytest.mark.slow

@@ -7,6 +7,9 @@ import pytest
 from assistant.answer.answer_types import (
     answer_match,
     asks_for_figure,
+    counted_words,
+    counts_money,
+    figure_followers,
     gives_count,
     learn_names,
     question_type,
@@ -228,3 +231,25 @@ def test_a_short_answer_after_its_lead_is_quoted_with_it(assistant) -> None:
     a = assistant.ask("Why are more people using crack in some parts of the city?")
     assert a.kind == "answer", a.trace.get("answerer")
     assert "the violence" in a.text, a.text
+
+
+@pytest.mark.parametrize("question, counted", [
+    ("How many beds will the site for women have?", ["beds"]),
+    ("how many of them complained to inserm?", ["complained"]),
+    ("How many new places will open?", ["new", "places"]),
+    ("Combien d'associations ont participé ?", ["associations"]),
+    ("Which sites, and how many?", []),
+])
+def test_what_a_how_many_question_counts(question: str, counted: list[str]) -> None:
+    assert counted_words(question) == counted
+
+
+def test_a_figure_of_something_else_does_not_answer_how_many(assistant) -> None:
+    """"two sites" counts sites, not beds; "two dozen complaints" does count complaints; a
+    sum asked in any words is answered by a figure in euros."""
+    beds = assistant.ask("How many beds will the site for women in the 19th have?")
+    assert beds.kind == "no_answer", (beds.text, beds.trace.get("answerer"))
+    complaints = assistant.ask("how many people complained to inserm?")
+    assert complaints.kind == "answer" and "two dozen" in complaints.text, complaints.text
+    followers = figure_followers("Le plan crack prévoyait 9 millions d'euros de dépenses.")
+    assert counts_money(["argent"], followers) and not counts_money(["actions"], followers)

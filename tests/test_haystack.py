@@ -145,7 +145,9 @@ def test_a_named_place_must_be_in_the_quoted_passages(hay_assistant: Assistant) 
     reply = Assistant(every_passage, build_index=False).ask(question)
     assert reply.kind == "no_answer"
     reason = reply.trace["answerer"]["decision"]
-    assert "Marseille" in reason, reason
+    # Marseille or 2023, whichever the quoted passages lack: a name or figure of the question.
+    assert reason.startswith(("the passages quoted never mention", "no passage quoted")), reason
+    assert "Marseille" in reason or "2023" in reason, reason
 
 
 def test_answers_in_the_haystack_still_quote_the_real_corpus(hay_assistant: Assistant) -> None:

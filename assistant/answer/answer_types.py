@@ -115,6 +115,57 @@ def asks_for_figure(question: str) -> bool:
     return False
 
 
+_COUNTED_MAX = 2  # "how many square metres", "how many new places"
+
+
+def counted_words(question: str) -> list[str]:
+    """What a "how many" question counts: the first content words after its cue ("How many
+    beds will..." -> beds; "Combien d'associations ont participé" -> associations), folded;
+    [] when the cue ends the question ("which sites, and how many?")."""
+    text = question_text(question)
+    others = [m.span() for kind in _NOT_A_COUNT for p in _QUESTION[kind] for m in p.finditer(text)]
+    for p in _QUESTION["how_many"]:
+        for m in p.finditer(text):
+            if any(s <= m.start() < e for s, e in others):
+                continue
+            return _first_noun_group(words(text[m.end():]))
+    return []
+
+
+def _first_noun_group(tokens: list[str]) -> list[str]:
+    """The first content word and the one right after it, when it is one too ("new places",
+    "square metres"; not "beds will the site")."""
+    content = [i for i, w in enumerate(tokens) if w not in _STOP and len(w) > 1]
+    if not content:
+        return []
+    first = content[0]
+    return [tokens[i] for i in content[:_COUNTED_MAX] if i - first < _COUNTED_MAX]
+
+
+_FIGURE_WORD = re.compile(
+    r"^(\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+    r"thirty|forty|fifty|hundred|dozens?|hundreds?|thousands?|millions?|un|une|deux|trois|"
+    r"quatre|cinq|sept|huit|neuf|dix|onze|douze|vingt|trente|cent|centaines?|milliers?|"
+    r"millions?|dizaines?|douzaines?)$")
+_COUNT_WINDOW = 3  # "200 places", "two dozen complaints", "5 millions d'euros"
+
+
+_MONEY = frozenset(_T["money_words"].split())
+_CURRENCY = frozenset(_T["currency_words"].split())
+
+
+def figure_followers(sentence: str) -> list[str]:
+    """The words right after each figure of the sentence, folded: what the figures count."""
+    tokens = words(_not_counts(_folded(sentence)).replace("€", " euros "))
+    return [w for i, t in enumerate(tokens) if _FIGURE_WORD.match(t)
+            for w in tokens[i + 1:i + 1 + _COUNT_WINDOW]]
+
+
+def counts_money(counted: list[str], followers: list[str]) -> bool:
+    """The question asks an amount of money and a figure is one, in any currency word."""
+    return bool(_MONEY & set(counted)) and bool(_CURRENCY & set(followers))
+
+
 # -- figures --------------------------------------------------------------------------------
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|dozens?|"

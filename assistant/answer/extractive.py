@@ -22,6 +22,9 @@ from assistant.answer.answer_types import (
     Names,
     answer_match,
     asks_for_figure,
+    counted_words,
+    counts_money,
+    figure_followers,
     gives_count,
     learn_names,
     question_type,
@@ -42,6 +45,7 @@ _LEADING_PRONOUN = re.compile(
     r"(?i)(they|he|she|it|this|that|these|those|its|but|yet|however|today|now|instead|"
     r"il|elle|ils|elles|ce|cela|ça|celui|celle|ceux|mais|pourtant|cependant|"
     r"aujourd'hui|désormais)\b")
+_SHORT_STEM = 4  # shorter stems are compared whole
 _NAME_TOKEN = re.compile(r"[^\W_][\w'’-]*")
 _CARRIED_TOPIC = re.compile(r"\([^)]*\)")
 
@@ -406,8 +410,11 @@ class SentenceAnswerer:
         coverage, min_coverage, missing = self._coverage(
             query, [(p.doc_id, p.text) for p in passages])
         if asks_for_figure(query.original):
-            # A "how many" question is only answered by a sentence that gives a figure.
-            scored = [x for x in scored if gives_count(x.text) and x.overlap > 0]
+            # A "how many" question is only answered by a sentence that gives a figure, of
+            # what it counts where that can be told: "four solutions" counts no associations.
+            counted = counted_words(query.original)
+            scored = [x for x in scored if gives_count(x.text) and x.overlap > 0
+                      and self._counts(query, x, counted)]
             if not scored:
                 return Draft([], coverage, 0.0, False, "the question asks for a figure; none found")
         # The answer type orders the sentences; whether the sources answer at all is judged
@@ -429,6 +436,27 @@ class SentenceAnswerer:
         if why:
             return Draft([], coverage, best, False, why, scored)
         return Draft(_merge(chosen), coverage, best, True, "grounded", scored)
+
+    def _counts(self, query: Query, x: ScoredSentence, counted: list[str]) -> bool:
+        """Whether a figure of the sentence counts one of `counted` (the question's words):
+        in the question's language by stem, across languages through the question's word
+        translations. True when it cannot be told (no counted word, no translation)."""
+        lang = self.lang.get(x.doc_id, "en")
+        if not counted:
+            return True
+        followers = figure_followers(x.text)
+        if counts_money(counted, followers):
+            return True
+        if lang != query.lang:
+            english = {e for e, alts in query.alternatives.items() if set(alts) & set(counted)}
+            if not english:
+                return True
+            counted = sorted(english)
+        wanted = lexical_tokens(" ".join(counted), lang)
+        # Stems of one word family differ in their ends ("complain" / "complaint").
+        return any(a == b or (min(len(a), len(b)) >= _SHORT_STEM
+                              and (a.startswith(b) or b.startswith(a)))
+                   for a in lexical_tokens(" ".join(followers), lang) for b in wanted)
 
     def _score(self, keys: list[tuple[str, int, int]], q: np.ndarray, query: Query,
                typed: tuple[AnswerType, frozenset[str]] = ("", frozenset())
