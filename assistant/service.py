@@ -350,7 +350,7 @@ class Assistant:
         t0 = time.perf_counter()
         assert turn.query is not None
         draft = self.answerer.draft(turn.query, turn.query_vector, turn.passages,
-                                    self.meaning_vector(turn))
+                                    self.meaning_vector(turn), previous_reply(turn.history))
         decision = turn.decision
         if decision is not None and decision.kind == "out_of_scope":
             # The guard was unsure the message is unrelated (Decision.alternative): it is
@@ -407,7 +407,7 @@ class Assistant:
                 {"doc_id": s.doc_id, "start": s.start, "end": s.end, "cosine": round(s.cosine, 3),
                  "meaning": round(s.meaning, 3), "overlap": round(s.overlap, 3),
                  "score": round(s.score, 3), "answer_match": s.answer_match,
-                 "answer_kind": s.answer_kind}
+                 "answer_kind": s.answer_kind, "flow": s.flow}
                 for s in draft.sentences
             ],
         }
@@ -559,6 +559,14 @@ def clean_history(history: Any, limits: LimitSettings) -> History:
         budget -= len(content)
         turns.append({"role": item["role"], "content": content})
     return turns[::-1]
+
+
+def previous_reply(history: History) -> str:
+    """The assistant's last reply in the conversation ("" when there is none)."""
+    for turn in reversed(history):
+        if turn.get("role") == "assistant":
+            return str(turn.get("content") or "")
+    return ""
 
 
 def _history_lang(history: History) -> Lang:

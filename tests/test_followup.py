@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.answer.flow import AFTER_NEXT, NEXT, PART_QUOTED, REPEATED, PreviousReply, flow
 from assistant.search.followup import rewrite_question
 
 
@@ -107,3 +108,29 @@ def test_a_carried_topic_helps_retrieval_but_is_not_a_name_to_quote() -> None:
     # The question's own names still count, in the same shape of question.
     own = named_terms(make_query("is she running against Dati (Hidalgo 18th)?", "en", s))
     assert set(own.values()) == {"Dati"}
+
+
+def test_the_previous_reply_marks_what_was_quoted_and_what_follows() -> None:
+    reply = PreviousReply('From the sources: no one has been able to do anything about the '
+                          'market. [1] She offers “two sites in the Grands Boulevards”.')
+    assert reply.state("no one has been able to do anything about the market.") == REPEATED
+    assert reply.state("two sites in the Grands Boulevards district, and one in the 19th."
+                       ) == PART_QUOTED
+    assert reply.state("the market is a force of nature.") == 0.0
+    assert flow(0.0, [REPEATED]) == NEXT and flow(0.0, [0.0, REPEATED]) == AFTER_NEXT
+    assert flow(REPEATED, [REPEATED]) == REPEATED and flow(0.0, []) == 0.0
+    assert not PreviousReply("")
+
+
+def test_a_follow_up_is_answered_by_what_comes_next_not_by_the_same_quote(assistant) -> None:
+    """"why not?" after the sentence that no one could act on the market: the next sentence
+    says why; without the conversation's flow the same quote came back."""
+    first = "Has anyone managed to act on the drug market in the last 30 years?"
+    a = assistant.ask(first)
+    assert a.kind == "answer" and "no one has been able" in a.text, a.text
+    turns = [{"role": "user", "content": first}, {"role": "assistant", "content": a.text}]
+    b = assistant.ask("why not?", turns)
+    assert b.kind == "answer", b.text
+    assert "force of nature" in b.text, b.text
+    # Staff see each quoted sentence's place in the conversation.
+    assert [s["flow"] for s in b.trace["answerer"]["sentences"]] == [NEXT], b.trace["answerer"]

@@ -31,6 +31,7 @@ from assistant.answer.answer_types import (
     question_words,
 )
 from assistant.answer.check import check_features
+from assistant.answer.flow import PreviousReply, flow
 from assistant.answer.ranker import Candidates, SentenceRanker, feature_matrix
 from assistant.models import Citation, Passage
 from assistant.search.retrieval import GENERIC_STEMS, Query, TermMatcher
@@ -119,6 +120,7 @@ class ScoredSentence:
     answer_match: float = 0.0
     answer_kind: str = ""
     meaning: float = 0.0  # cosine with the question in the multilingual encoder, when used
+    flow: float = 0.0  # in a follow-up: new and right after the last quote (flow.py)
 
 
 @dataclass
@@ -313,16 +315,18 @@ class SentenceAnswerer:
         return self._names[doc_id]
 
     def draft(self, query: Query, query_vector: list[float], passages: list[Passage],
-              meaning_vector: np.ndarray | None = None) -> Draft:
+              meaning_vector: np.ndarray | None = None, previous: str = "") -> Draft:
         """The sentences to quote, or why none is, with what the question asks for.
-        `meaning_vector` is the question's in the multilingual encoder, for the ranker."""
+        `meaning_vector` is the question's in the multilingual encoder, for the ranker;
+        `previous` the reply before a follow-up."""
         answer_type = question_type(query.original)
-        out = self._draft(query, query_vector, passages, answer_type, meaning_vector)
+        reply = PreviousReply(previous)
+        out = self._draft(query, query_vector, passages, answer_type, meaning_vector, reply)
         if out.reason.startswith(_TYPE_GAP) and len(self.quotable(passages)) < len(passages):
             # The quotable passages hold no date for a "when" question: a passage retrieved
             # lower may. Only then are the others read, so no other answer can change.
             wider = self._draft(query, query_vector, passages, answer_type, meaning_vector,
-                                every_passage=True)
+                                reply, every_passage=True)
             if wider.grounded:
                 out = wider
                 out.reason = "grounded, in a passage retrieved below the quoting floor"
@@ -390,8 +394,8 @@ class SentenceAnswerer:
         return best[0], best[1], ", ".join(best[2].missing(best[3]))
 
     def _draft(self, query: Query, query_vector: list[float], passages: list[Passage],
-               answer_type: AnswerType, meaning_vector: np.ndarray | None = None, *,
-               every_passage: bool = False) -> Draft:
+               answer_type: AnswerType, meaning_vector: np.ndarray | None = None,
+               previous: PreviousReply | None = None, *, every_passage: bool = False) -> Draft:
         """The sentences to quote, or why none is: the gates run from cheapest to dearest."""
         st = self.settings
         quoted = passages if every_passage else self.quotable(passages)
@@ -403,7 +407,8 @@ class SentenceAnswerer:
         if unknown:
             return Draft([], 0.0, 0.0, False, f"the sources never mention: {', '.join(unknown)}")
         typed = (answer_type, question_words(query.original))
-        scored = self._score(keys, np.asarray(query_vector, dtype=np.float32), query, typed)
+        scored = self._score(keys, np.asarray(query_vector, dtype=np.float32), query, typed,
+                             previous)
         if self.wants_meaning and meaning_vector is not None:
             scored = self._rank(scored, quoted, np.asarray(meaning_vector, np.float32),
                                 answer_type)
@@ -459,8 +464,8 @@ class SentenceAnswerer:
                    for a in lexical_tokens(" ".join(followers), lang) for b in wanted)
 
     def _score(self, keys: list[tuple[str, int, int]], q: np.ndarray, query: Query,
-               typed: tuple[AnswerType, frozenset[str]] = ("", frozenset())
-               ) -> list[ScoredSentence]:
+               typed: tuple[AnswerType, frozenset[str]] = ("", frozenset()),
+               previous: PreviousReply | None = None) -> list[ScoredSentence]:
         """Every candidate sentence scored by meaning, by the question's terms and by whether
         it holds the kind of answer asked for (`typed`: the type and the question's words),
         best first."""
@@ -480,9 +485,11 @@ class SentenceAnswerer:
             match, kind = answer_match(typed[0], text, typed[1], self.names(doc_id),
                                        vague=st.answer_type_vague)
             found = frozenset(matcher.found(stems))
-            scored.append(ScoredSentence(doc_id, title, s, e, text, cosine, overlap,
-                                         base + st.answer_type_weight * match, found, base,
-                                         match, kind))
+            moved = self._flow(previous, doc_id, s, e) if previous else 0.0
+            scored.append(ScoredSentence(
+                doc_id, title, s, e, text, cosine, overlap,
+                base + st.answer_type_weight * match + st.flow_weight * moved, found, base,
+                match, kind, flow=moved))
         scored.sort(key=lambda x: -x.score)
         return scored
 
@@ -525,7 +532,9 @@ class SentenceAnswerer:
         # term checks would never have let through.
         hand = self._quoted_hand(scored)
         near = hand >= self.settings.relative_cutoff * hand.max()
-        first = sorted((x for x, n in zip(out, near, strict=True) if n), key=lambda x: -x.score)
+        weight = self.settings.flow_weight
+        first = sorted((x for x, n in zip(out, near, strict=True) if n),
+                       key=lambda x: -(x.score + weight * x.flow))
         return first + [x for x, n in zip(out, near, strict=True) if not n]
 
     def _quoted_hand(self, scored: list[ScoredSentence]) -> np.ndarray:
@@ -540,8 +549,17 @@ class SentenceAnswerer:
         return np.asarray(out)
 
     def _hand(self, x: ScoredSentence) -> float:
-        """The hand-set score: meaning, terms and the answer-type match."""
-        return x.base + self.settings.answer_type_weight * x.answer_match
+        """The hand-set score: meaning, terms, the answer-type match and the flow."""
+        st = self.settings
+        return x.base + st.answer_type_weight * x.answer_match + st.flow_weight * x.flow
+
+    def _flow(self, previous: PreviousReply, doc_id: str, start: int, end: int) -> float:
+        """The sentence's place in the conversation after `previous` (flow.py)."""
+        text = self.documents[doc_id]["text"]
+        spans = self.spans(doc_id)
+        i = spans.index((start, end))
+        before = [previous.state(text[a:b]) for a, b in reversed(spans[max(0, i - 2):i])]
+        return flow(previous.state(text[start:end]), before)
 
     def _choose(self, scored: list[ScoredSentence]) -> list[ScoredSentence]:
         """The first sentence, then the next ones that add a term the reply does not have,

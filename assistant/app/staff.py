@@ -68,7 +68,7 @@ def render_staff(turn: dict[str, Any] | None) -> str:
         ans["quoted sentences"] = "; ".join(
             f"{q['doc_id']} {q['start']}–{q['end']}: score {q['score']} (cosine {q['cosine']}, "
             f"meaning {q.get('meaning', 0.0)}, terms {q['overlap']}, "
-            f"gives {q.get('answer_kind') or 'no asked-for answer'})"
+            f"gives {q.get('answer_kind') or 'no asked-for answer'}{_flow_note(q)})"
             for q in trace["answerer"].get("sentences", [])) or "none"
         parts.append("<h4>Answerer</h4>" + _kv_table(ans))
     if trace.get("written"):
@@ -153,3 +153,10 @@ def turn_record(turn: int, question: str, answer: Answer, reply_id: str) -> dict
     }
 
 
+# A follow-up's sentence, by its place after the previous reply (assistant/answer/flow.py).
+_FLOW_NOTES = {-1.0: "; quoted in the previous reply", 0.5: "; near the previous quote",
+               1.0: "; right after the previous quote"}
+
+
+def _flow_note(sentence: dict) -> str:
+    return _FLOW_NOTES.get(float(sentence.get("flow") or 0.0), "")
