@@ -73,6 +73,8 @@ class RetrievalSettings(BaseModel):
     bm25_weight: float = 1.0
     # Cosine similarity under which a passage never counts as evidence.
     score_floor: float = 0.15
+    # ... unless it holds this share of the question's specific terms (idf-weighted).
+    floor_exempt_coverage: float = 0.6
     query_expansion: bool = True  # French -> English domain glossary, English synonyms
     # What the dense retriever embeds for a translated French question: the question with
     # its English expansion, or the expansion alone (bench/bench_french.py measures both).

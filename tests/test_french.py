@@ -79,6 +79,18 @@ def test_a_french_question_meets_a_french_sentence_on_its_own_words(
     assert a.citations[0].doc_id == "reperes-crack-paris"
 
 
+def test_a_passage_holding_the_question_terms_is_kept_under_the_cosine_floor(
+        bilingual: Assistant) -> None:
+    """The English model's cosine of this French question and its French sentence is under
+    the floor; the passage holds the question's terms (déplacés, square, Forceval)."""
+    a = bilingual.ask("Quand les usagers ont-ils été déplacés vers le square de la Forceval ?")
+    assert a.kind == "answer", a.trace.get("answerer")
+    assert "24 septembre 2021" in a.text
+    kept = [p for p in a.retrieved if p.doc_id == "reperes-crack-paris"]
+    floor = bilingual.settings.retrieval.score_floor
+    assert any(p.dense < floor and p.coverage >= 0.6 for p in kept), kept
+
+
 def test_held_out_french_question_sets(bilingual: Assistant) -> None:
     """The test parts (never tuned on): French questions on English documents, and French
     and English questions on the French document."""

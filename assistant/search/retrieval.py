@@ -266,7 +266,10 @@ class HybridRetriever:
         passages: list[Passage] = []
         for j in order.tolist():
             i, cos = int(ranked[j]), float(cosine[j])
-            if cos < s.score_floor:
+            # An English model reads French text poorly: a passage that holds most of the
+            # question's terms is kept below the cosine floor.
+            lexical_hold = coverage is not None and coverage[j] >= s.floor_exempt_coverage
+            if cos < s.score_floor and not lexical_hold:
                 continue
             c = self.table.chunk(i)
             d_rank = int(at[i]) + 1 if at[i] >= 0 else None
