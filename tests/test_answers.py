@@ -82,28 +82,28 @@ def test_held_out_questions(assistant) -> None:
 def test_the_question_sets_test_part(assistant) -> None:
     """tests/data/questions/test.jsonl: 104 questions written before any tuning and never
     tuned on (journalists' paraphrases, yes/no, who said what, follow-ups, French, SMS,
-    unanswerables). Floors just under the figures measured on 2026-12-02 (evidence 0.96,
-    facts 0.67, kinds 0.79); bench/RESULTS.md has the history."""
+    unanswerables). Floors just under the figures measured on 2026-12-03 (evidence 0.99,
+    facts 0.81, kinds 0.86); bench/RESULTS.md has the history."""
     summary = evaluate(assistant, load_questions(QUESTION_SET / "test.jsonl"))
     m = summary.metrics()
     assert len(summary.rows) >= 100
     assert m["citation_validity"] == 1.0, summary.report()
-    assert m["retrieval_hit_rate_at_5"] >= 0.94, summary.report()
-    assert m["fact_accuracy"] >= 0.65, summary.report()
-    assert m["kind_accuracy"] >= 0.77, summary.report()
+    assert m["retrieval_hit_rate_at_5"] >= 0.96, summary.report()
+    assert m["fact_accuracy"] >= 0.78, summary.report()
+    assert m["kind_accuracy"] >= 0.83, summary.report()
 
 
 def test_the_fresh_question_set(assistant) -> None:
     """tests/data/questions/fresh.jsonl: 90 questions by another writer who read only the two
     documents (not the other question sets), held out from all tuning. Floors just under the
-    figures measured on 2026-12-03 (evidence 0.99, facts 0.71, kinds 0.81)."""
+    figures measured on 2026-12-03 (evidence 0.99, facts 0.75, kinds 0.83)."""
     summary = evaluate(assistant, load_questions(QUESTION_SET / "fresh.jsonl"))
     m = summary.metrics()
     assert len(summary.rows) == 90
     assert m["citation_validity"] == 1.0, summary.report()
     assert m["retrieval_hit_rate_at_5"] >= 0.97, summary.report()
-    assert m["fact_accuracy"] >= 0.68, summary.report()
-    assert m["kind_accuracy"] >= 0.78, summary.report()
+    assert m["fact_accuracy"] >= 0.72, summary.report()
+    assert m["kind_accuracy"] >= 0.8, summary.report()
 
 
 def test_a_french_question_in_everyday_words_is_answered_from_an_english_source(
