@@ -342,7 +342,7 @@ class SentenceAnswerer:
 
     def _checked(self, query: Query, passages: list[Passage], out: Draft) -> Draft:
         """The draft, or no answer when the learned check says its quotes do not answer."""
-        _, matcher, _ = self._matching(query, passages)
+        _, matcher, _ = self._matcher(query, passages[0].doc_id)  # the top passage's
         terms = matcher.terms
         found = set().union(*(x.found for x in out.sentences)) if out.sentences else set()
         top = [(x.score, x.meaning, x.cosine, x.overlap, x.answer_match) for x in out.ranked[:2]]
@@ -363,17 +363,10 @@ class SentenceAnswerer:
                      f"the quoted sentences do not seem to answer it (check {p:.2f} < {floor:.2f})",
                      out.ranked, out.answer_type, p)
 
-    def _matching(self, query: Query, passages: list[Passage]) -> tuple[bool, TermMatcher, float]:
-        """Whether the question is in another language than the top passage, the term
-        matcher and the coverage asked for then."""
-        # Across languages the question's own words cannot all be in the passage: a French
-        # question is matched on its glossary translation, and less coverage is asked.
-        cross, matcher, floor = self._matcher(query, passages[0].doc_id)
-        return cross, matcher, floor
-
     def _matcher(self, query: Query, doc_id: str) -> tuple[bool, TermMatcher, float]:
         """For one document: whether it is in another language than the question, the term
-        matcher for its text and the coverage asked of it."""
+        matcher for its text and the coverage asked of it (across languages the question's
+        own words cannot all be there: it is matched on its translation, and less is asked)."""
         if query.lang != self.lang.get(doc_id, "en"):
             return True, query.cross_matcher, self.settings.cross_min_coverage
         return False, query.matcher, self.settings.min_coverage
