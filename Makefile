@@ -24,7 +24,7 @@ index: install
 run: index
 	$(BIN)/python app.py
 
-# The guard's message classifier (assistant/safety/guard_head.npz, committed): ~2 min.
+# The guard's message classifier (assistant/safety/guard_head.npz, committed): ~5 min.
 train-guard: install
 	$(BIN)/python -m assistant train-guard
 
