@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,22 +147,36 @@ def _oof_logits(dense: np.ndarray, texts: list[str], y: np.ndarray, c: float,
                 units: Units) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold logits of the messages and of their sentences: each scored by a head that
     saw neither the message nor any of its sentences."""
+    from joblib import Parallel, delayed
     from sklearn.model_selection import StratifiedKFold
 
     out = np.zeros((len(y), len(LABELS)), dtype=np.float64)
     unit_out = np.zeros((len(units.texts), len(LABELS)), dtype=np.float64)
-    for fit_idx, held in StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(dense, y):
-        keep = np.zeros(len(y), dtype=bool)
-        keep[fit_idx] = True
-        d, tx, yy, w = _with_units(dense, texts, y, units, keep)
-        vec, model = _fit(d, tx, yy, c, w)
-        out[held] = model.decision_function(
-            _features(dense[held], [texts[i] for i in held], vec))
-        mine = np.flatnonzero(~keep[units.owner]) if len(units.texts) else []
+    folds = list(StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(dense, y))
+    # The folds are independent fits: one per core (the same numbers as one after another).
+    scored = Parallel(n_jobs=min(FOLDS, os.cpu_count() or 1))(
+        delayed(_fold)(dense, texts, y, c, units, fit_idx, held) for fit_idx, held in folds)
+    for (_, held), (held_logits, mine, mine_logits) in zip(folds, scored, strict=True):
+        out[held] = held_logits
         if len(mine):
-            unit_out[mine] = model.decision_function(
-                _features(units.dense[mine], [units.texts[i] for i in mine], vec))
+            unit_out[mine] = mine_logits
     return out, unit_out
+
+
+def _fold(dense: np.ndarray, texts: list[str], y: np.ndarray, c: float, units: Units,
+          fit_idx: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One fold: the held-out messages' logits, and those of the sentences of held-out
+    messages (their indexes, their logits)."""
+    keep = np.zeros(len(y), dtype=bool)
+    keep[fit_idx] = True
+    d, tx, yy, w = _with_units(dense, texts, y, units, keep)
+    vec, model = _fit(d, tx, yy, c, w)
+    held_logits = model.decision_function(_features(dense[held], [texts[i] for i in held], vec))
+    mine = np.flatnonzero(~keep[units.owner]) if len(units.texts) else np.zeros(0, np.int64)
+    mine_logits = model.decision_function(
+        _features(units.dense[mine], [units.texts[i] for i in mine], vec)) if len(mine) else \
+        np.zeros((0, len(LABELS)))
+    return held_logits, mine, mine_logits
 
 
 def _softmax(logits: np.ndarray, t: float) -> np.ndarray:
