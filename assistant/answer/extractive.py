@@ -439,9 +439,9 @@ class SentenceAnswerer:
         """Whether a figure of the sentence counts one of `counted` (the question's words):
         in the question's language by stem, across languages through the question's word
         translations. True when it cannot be told (no counted word, no translation)."""
-        lang = self.lang.get(x.doc_id, "en")
         if not counted:
             return True
+        lang = self.lang.get(x.doc_id, "en")
         followers = figure_followers(x.text)
         if counts_money(counted, followers):
             return True

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from assistant.answer.flow import AFTER_NEXT, NEXT, PART_QUOTED, REPEATED
 from assistant.app.render import esc
 from assistant.models import Answer, Passage
 
@@ -153,9 +154,10 @@ def turn_record(turn: int, question: str, answer: Answer, reply_id: str) -> dict
     }
 
 
-# A follow-up's sentence, by its place after the previous reply (assistant/answer/flow.py).
-_FLOW_NOTES = {-1.0: "; quoted in the previous reply", 0.5: "; near the previous quote",
-               1.0: "; right after the previous quote"}
+# A follow-up's sentence, by its place after the previous reply (PART_QUOTED and AFTER_NEXT
+# are the same value: both "near").
+_FLOW_NOTES = {REPEATED: "; quoted in the previous reply", AFTER_NEXT: "; near the previous quote",
+               PART_QUOTED: "; near the previous quote", NEXT: "; right after the previous quote"}
 
 
 def _flow_note(sentence: dict) -> str:
