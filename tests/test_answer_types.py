@@ -6,11 +6,14 @@ import pytest
 
 from assistant.answer.answer_types import (
     answer_match,
+    asked_kinds,
+    asked_things,
     asks_for_figure,
     counted_words,
     counts_money,
     figure_followers,
     gives_count,
+    holds,
     learn_names,
     question_type,
     question_words,
@@ -253,3 +256,53 @@ def test_a_figure_of_something_else_does_not_answer_how_many(assistant) -> None:
     assert complaints.kind == "answer" and "two dozen" in complaints.text, complaints.text
     followers = figure_followers("Le plan crack prévoyait 9 millions d'euros de dépenses.")
     assert counts_money(["argent"], followers) and not counts_money(["actions"], followers)
+
+
+@pytest.mark.parametrize("question, things, kinds", [
+    ("What brand of van does he drive?", [["brand"]], [["naming"]]),
+    ("Quel est le nom de la salle, et quelle est son adresse ?", [["nom"], ["adresse"]],
+     [["naming"], ["street"]]),
+    ("c koi l'adresse du site ?", [["adresse"]], [["street"]]),
+    ("whats the phone number of the site", [["phone", "number"]], [["phone"]]),
+    ("In which two cities were the rooms tested?", [["cities"]], [["place"]]),
+    ("What was the total budget of the plan?", [["total", "budget"]], [["money"]]),
+    ("Quel âge ont-ils ?", [["age"]], [["age"]]),
+    ("What kind of place is it?", [["place"]], [[]]),
+    # no thing named: a verb after "what", "which one", "quoi" not after "c'est"
+    ("What happened in 2016?", [], []),
+    ("What does Hidalgo propose?", [], []),
+    ("which one is for women?", [], []),
+    ("et elle lui demande quoi côté argent ?", [], []),
+    ("What is planned for the 19th?", [], []),
+])
+def test_the_thing_a_question_asks_for(question: str, things: list[list[str]],
+                                       kinds: list[list[str]]) -> None:
+    found = asked_things(question)
+    assert found == things
+    assert [asked_kinds(g) for g in found] == kinds
+
+
+@pytest.mark.parametrize("kind, sentence, held", [
+    ("street", "the daily grouping of drug addicts on rue Riquet since that time", True),
+    ("street", "a first place of specific care for crack users", False),
+    ("age", "users aged 18 to 25", True),
+    ("age", "a worrying increase in crack use, particularly among young people", False),
+    ("phone", "Drogues Info Service: 0 800 23 13 13, free and anonymous", True),
+    ("phone", "in 2016 there were 15 rooms", False),
+    ("money", "le plan prévoyait 9 millions d'euros", True),
+    ("naming", "consumption rooms called “shooting rooms”", True),
+])
+def test_what_values_of_a_kind_look_like(kind: str, sentence: str, held: bool) -> None:
+    assert holds(kind, sentence, frozenset()) is held
+
+
+def test_a_reply_must_give_the_thing_asked_for(assistant) -> None:
+    """"an old van" is no brand and "the XXth arrondissement" no street address: the sources
+    do not say, so the reply says so; "Paris and Strasbourg" do answer "which cities"."""
+    for question in ("What brand of van does Charonnes drive?",
+                     "Quelle est l'adresse du site qu'Hidalgo propose dans le 20e ?",
+                     "quel age ont les jeunes qui fument de plus en plus de crack ?"):
+        a = assistant.ask(question)
+        assert a.kind == "no_answer", (question, a.text, a.trace.get("answerer"))
+    cities = assistant.ask("In which two cities were consumption rooms tested?")
+    assert cities.kind == "answer" and "Strasbourg" in cities.text, cities.text

@@ -373,3 +373,84 @@ def answer_match(answer_type: AnswerType, sentence: str, question_words: frozens
 def question_words(question: str) -> frozenset[str]:
     """The folded words of a question, as `answer_match` compares them."""
     return frozenset(words(question))
+
+
+# -- the thing a question asks for ----------------------------------------------------------
+_A = _T["asked"]
+_WHICH, _WHAT = frozenset(_A["which"]), frozenset(_A["what"])
+_LINKING, _DETERMINERS = frozenset(_A["linking"]), frozenset(_A["determiners"])
+_NOUN_FOLLOWERS, _GENERIC = frozenset(_A["noun_followers"]), frozenset(_A["generic"])
+_ASKED_KINDS: dict[str, str] = {w: kind for kind, ws in _A["kinds"].items() for w in ws}
+_WHAT_FR = frozenset({"quoi", "koi"})
+_FRENCH_CUES = frozenset({"quel", "quelle", "quels", "quelles", "kel", "kelle", "kels",
+                          "kelles"}) | _WHAT_FR
+
+
+def _content_run(tokens: list[str], j: int) -> list[str]:
+    """The content words from `j` on, up to the first other word (at most `max_words`)."""
+    run: list[str] = []
+    while j < len(tokens) and len(run) < _A["max_words"]:
+        w = tokens[j]
+        if w in _STOP or len(w) < 2 or _FIGURE_WORD.match(w):
+            if run:
+                break
+            if not _FIGURE_WORD.match(w):  # "which two cities": the figure is skipped
+                return run
+        else:
+            run.append(w)
+        j += 1
+    return run
+
+
+def _asked_after(tokens: list[str], i: int) -> list[str]:
+    """The words naming what the cue at `i` asks for; [] when it names nothing."""
+    cue, j = tokens[i], i + 1
+    linked = cue == "whats" or (j < len(tokens) and tokens[j] in _LINKING)
+    if linked:
+        j += cue != "whats"
+        if j < len(tokens) and tokens[j] in _DETERMINERS:
+            j += 1
+        elif cue not in _FRENCH_CUES and cue != "which":
+            return []  # "what is happening": no noun asked
+    elif cue in _WHAT and cue not in _WHAT_FR:
+        after = j + 1
+        if after >= len(tokens) or tokens[after] not in _NOUN_FOLLOWERS:
+            return []  # "what happened", "what does"
+    elif cue in _WHAT_FR:
+        if i == 0 or tokens[i - 1] not in {"est", "c", "cest"}:
+            return []  # "c'est quoi l'adresse" asks a thing; "quoi côté argent" does not
+        j += j < len(tokens) and tokens[j] in _DETERMINERS
+    run = _content_run(tokens, j)
+    if run and run[0] in _GENERIC:
+        rest = tokens[j + 1:]
+        if rest and rest[0] in {"of", "de"}:
+            return _content_run(tokens, j + 2)
+        return []
+    return run
+
+
+def asked_things(question: str) -> list[list[str]]:
+    """What the question names as the thing it asks for, one word group per cue ("Quel est
+    le nom de la salle, et quelle est son adresse ?" -> [[nom], [adresse]]), folded."""
+    tokens = words(question_text(question))
+    groups = []
+    for i, t in enumerate(tokens):
+        if t in _WHICH or t in _WHAT:
+            found = _asked_after(tokens, i)
+            if found:
+                groups.append(found)
+    return groups
+
+
+def asked_kinds(group: list[str]) -> list[str]:
+    """The kind of value that answers for these words ("cities" -> place; "phone number" ->
+    phone, not any figure), as a list of one; [] when they name no kind."""
+    kinds = {_ASKED_KINDS[w] for w in group if w in _ASKED_KINDS}
+    return [k for k in _A["precedence"] if k in kinds][:1]
+
+
+def holds(kind: str, sentence: str, question_words: frozenset[str],
+          names: Names | None = None) -> bool:
+    """The sentence holds a value of this kind (strong or weak) that the question does not
+    give itself."""
+    return _holds(kind, _folded(sentence), question_words, names or Names(), 1.0) > 0

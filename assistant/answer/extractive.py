@@ -21,11 +21,14 @@ from assistant.answer.answer_types import (
     AnswerType,
     Names,
     answer_match,
+    asked_kinds,
+    asked_things,
     asks_for_figure,
     counted_words,
     counts_money,
     figure_followers,
     gives_count,
+    holds,
     learn_names,
     question_type,
     question_words,
@@ -430,31 +433,51 @@ class SentenceAnswerer:
             )
         chosen = [self.with_context(x) for x in self._choose(scored)]
         why = self._quoted_gap(chosen, passages, names, query) or \
-            self._type_gap(answer_type, chosen)
+            self._type_gap(answer_type, chosen) or self._asked_gap(query, chosen)
         if why:
             return Draft([], coverage, best, False, why, scored)
         return Draft(_merge(chosen), coverage, best, True, "grounded", scored)
 
     def _counts(self, query: Query, x: ScoredSentence, counted: list[str]) -> bool:
-        """Whether a figure of the sentence counts one of `counted` (the question's words):
-        in the question's language by stem, across languages through the question's word
-        translations. True when it cannot be told (no counted word, no translation)."""
+        """Whether a figure of the sentence counts one of `counted` (the question's words).
+        True when it cannot be told (no counted word, no translation)."""
         if not counted:
             return True
-        lang = self.lang.get(x.doc_id, "en")
         followers = figure_followers(x.text)
         if counts_money(counted, followers):
             return True
+        return self._mentions(query, " ".join(followers), x.doc_id, counted) is not False
+
+    def _mentions(self, query: Query, text: str, doc_id: str, wanted: list[str]) -> bool | None:
+        """Whether `text` (from `doc_id`) holds one of the question's words `wanted`: in the
+        question's language by stem, across languages through the question's word
+        translations; None when that cannot be told (no translation)."""
+        lang = self.lang.get(doc_id, "en")
         if lang != query.lang:
-            english = {e for e, alts in query.alternatives.items() if set(alts) & set(counted)}
+            english = {e for e, alts in query.alternatives.items() if set(alts) & set(wanted)}
             if not english:
-                return True
-            counted = sorted(english)
-        wanted = lexical_tokens(" ".join(counted), lang)
+                return None
+            wanted = sorted(english)
+        stems = lexical_tokens(" ".join(wanted), lang)
         # Stems of one word family differ in their ends ("complain" / "complaint").
         return any(a == b or (min(len(a), len(b)) >= _SHORT_STEM
                               and (a.startswith(b) or b.startswith(a)))
-                   for a in lexical_tokens(" ".join(followers), lang) for b in wanted)
+                   for a in lexical_tokens(text, lang) for b in stems)
+
+    def _asked_gap(self, query: Query, chosen: list[ScoredSentence]) -> str:
+        """Why the quotes do not give the thing the question names as its answer ("what
+        brand", "quelle adresse"): none of them names it or holds a value of its kind ("" when
+        one does, or when that thing has no kind of value)."""
+        qwords = question_words(query.original)
+        for group in asked_things(query.original):
+            kinds = asked_kinds(group)
+            if not kinds or any(holds(k, x.text, qwords, self.names(x.doc_id)) for k in kinds
+                   for x in chosen):
+                continue
+            if any(self._mentions(query, x.text, x.doc_id, group) for x in chosen):
+                continue
+            return f"the question asks for its {' '.join(group)}; no quoted sentence gives it"
+        return ""
 
     def _score(self, keys: list[tuple[str, int, int]], q: np.ndarray, query: Query,
                typed: tuple[AnswerType, frozenset[str]] = ("", frozenset()),
