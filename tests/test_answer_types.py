@@ -8,6 +8,7 @@ from assistant.answer.answer_types import (
     answer_match,
     asked_kinds,
     asked_things,
+    asks_exact,
     asks_for_figure,
     counted_words,
     counts_money,
@@ -306,3 +307,12 @@ def test_a_reply_must_give_the_thing_asked_for(assistant) -> None:
         assert a.kind == "no_answer", (question, a.text, a.trace.get("answerer"))
     cities = assistant.ask("In which two cities were consumption rooms tested?")
     assert cities.kind == "answer" and "Strasbourg" in cities.text, cities.text
+
+
+def test_a_quantity_in_words_answers_how_many_unless_the_figure_is_asked(assistant) -> None:
+    """The observatory "has received many complaints": that answers "how many complaints did
+    the observatory get?"; "how many, exactly?" asks for the figure itself."""
+    many = assistant.ask("How many complaints did the observatory for drugs receive?")
+    assert many.kind == "answer" and "many complaints" in many.text, many.text
+    assert asks_exact("and how many did they get, exactly?")
+    assert asks_exact("combien précisément ?") and not asks_exact("combien de plaintes ?")

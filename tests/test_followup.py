@@ -35,6 +35,15 @@ SITES = "Which sites did Hidalgo propose?"
          "Combien de salles de consommation à Marseille ?"),
         ("How many crack users died in Marseille in 2022?", "in 2023?",
          "How many crack users died in Marseille in 2023?"),
+        # who acts: the fragment takes the place of the institution or role, article and all
+        ("How many complaints did Inserm get?", "and the drug observatory?",
+         "How many complaints did the drug observatory get?"),
+        ("Que pense le ministère des salles de consommation ?", "et la mairie ?",
+         "Que pense la mairie des salles de consommation ?"),
+        # a question of its own still swaps a place
+        ("How many reception places are open in the 18th arrondissement?",
+         "and how many in the 19th?",
+         "How many reception places are open in the 19th arrondissement?"),
     ],
 )
 def test_elliptical_follow_ups_carry_the_previous_topic(
@@ -134,3 +143,14 @@ def test_a_follow_up_is_answered_by_what_comes_next_not_by_the_same_quote(assist
     assert "force of nature" in b.text, b.text
     # Staff see each quoted sentence's place in the conversation.
     assert [s["flow"] for s in b.trace["answerer"]["sentences"]] == [NEXT], b.trace["answerer"]
+
+
+def test_a_follow_up_asking_its_own_question_keeps_it() -> None:
+    """"and how many did the observatory get?" is not a piece of the previous question: it
+    keeps its own words and gets the previous topic, never "How many complaints has how
+    many did the observatory get received?"."""
+    rewritten, why = rewrite_question("and how many did the observatory get, exactly?",
+                                      history("How many complaints has Inserm received?"))
+    assert rewritten.startswith("and how many did the observatory get, exactly ("), rewritten
+    assert "complaints" in rewritten and "Inserm" in rewritten, rewritten
+    assert "carried over topic" in why

@@ -154,16 +154,40 @@ _MONEY = frozenset(_T["money_words"].split())
 _CURRENCY = frozenset(_T["currency_words"].split())
 
 
-def figure_followers(sentence: str) -> list[str]:
-    """The words right after each figure of the sentence, folded: what the figures count."""
+_VAGUE = frozenset(_T["vague_quantities"].split())
+_EXACT = frozenset(_T["exact_words"].split())
+
+
+def asks_exact(question: str) -> bool:
+    """The question wants the exact figure ("how many, exactly?", "combien précisément")."""
+    return bool(_EXACT & set(words(question_text(question))))
+
+
+def _quantity(token: str, vague: bool) -> bool:
+    return bool(_FIGURE_WORD.match(token)) or (vague and token in _VAGUE)
+
+
+def figure_followers(sentence: str, *, vague: bool = False) -> list[str]:
+    """The words right after each figure of the sentence (with `vague`, each quantity word
+    too: "many complaints"), folded: what they count."""
     tokens = words(_not_counts(_folded(sentence)).replace("€", " euros "))
-    return [w for i, t in enumerate(tokens) if _FIGURE_WORD.match(t)
+    return [w for i, t in enumerate(tokens) if _quantity(t, vague)
             for w in tokens[i + 1:i + 1 + _COUNT_WINDOW]]
+
+
+def gives_quantity(text: str) -> bool:
+    """The text states a figure, or a quantity in words ("many", "de nombreuses")."""
+    return gives_count(text) or bool(_VAGUE & set(words(_folded(text))))
+
+
+def asks_money(counted: list[str]) -> bool:
+    """The question counts money ("how much money", "combien d'argent", "what budget")."""
+    return bool(_MONEY & set(counted))
 
 
 def counts_money(counted: list[str], followers: list[str]) -> bool:
     """The question asks an amount of money and a figure is one, in any currency word."""
-    return bool(_MONEY & set(counted)) and bool(_CURRENCY & set(followers))
+    return asks_money(counted) and bool(_CURRENCY & set(followers))
 
 
 # -- figures --------------------------------------------------------------------------------
@@ -185,7 +209,8 @@ _DATE = re.compile(
 # hours" asks how long, not how many).
 _TIME_SPAN = re.compile(
     r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty(-four)?|un|une|"
-    r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|vingt)[ -]?(h|hours?|heures?|days?|"
+    r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|vingt|several|many|plusieurs|"
+    r"quelques|nombreux|nombreuses)[ -]?(h|hours?|heures?|days?|"
     r"jours?|nights?|nuits?|weeks?|semaines?|months?|mois|years?|ans|annees|minutes?|min)\b",
     re.IGNORECASE)
 
@@ -454,3 +479,4 @@ def holds(kind: str, sentence: str, question_words: frozenset[str],
     """The sentence holds a value of this kind (strong or weak) that the question does not
     give itself."""
     return _holds(kind, _folded(sentence), question_words, names or Names(), 1.0) > 0
+

@@ -23,11 +23,14 @@ from assistant.answer.answer_types import (
     answer_match,
     asked_kinds,
     asked_things,
+    asks_exact,
     asks_for_figure,
+    asks_money,
     counted_words,
     counts_money,
     figure_followers,
     gives_count,
+    gives_quantity,
     holds,
     learn_names,
     question_type,
@@ -41,7 +44,7 @@ from assistant.search.retrieval import GENERIC_STEMS, Query, TermMatcher
 from assistant.settings import AnswerSettings
 from assistant.text.analysis import lexical_tokens
 from assistant.text.contact import voice
-from assistant.text.language import Lang, fold, format_int
+from assistant.text.language import Lang, fold, format_int, words
 
 # Openings that lean on the sentence before: pronouns, and connectives that answer it ("but
 # the important thing is...", "today, the numbers are very low"), in English and French.
@@ -414,8 +417,10 @@ class SentenceAnswerer:
             # A "how many" question is only answered by a sentence that gives a figure, of
             # what it counts where that can be told: "four solutions" counts no associations.
             counted = counted_words(query.original)
-            scored = [x for x in scored if gives_count(x.text) and x.overlap > 0
-                      and self._counts(query, x, counted)]
+            vague = not asks_exact(query.original)
+            given = gives_quantity if vague else gives_count
+            scored = [x for x in scored if given(x.text) and x.overlap > 0
+                      and self._counts(query, x, counted, vague)]
             if not scored:
                 return Draft([], coverage, 0.0, False, "the question asks for a figure; none found")
         # The answer type orders the sentences; whether the sources answer at all is judged
@@ -438,26 +443,38 @@ class SentenceAnswerer:
             return Draft([], coverage, best, False, why, scored)
         return Draft(_merge(chosen), coverage, best, True, "grounded", scored)
 
-    def _counts(self, query: Query, x: ScoredSentence, counted: list[str]) -> bool:
-        """Whether a figure of the sentence counts one of `counted` (the question's words).
-        True when it cannot be told (no counted word, no translation)."""
+    def _counts(self, query: Query, x: ScoredSentence, counted: list[str],
+                vague: bool = False) -> bool:
+        """Whether a figure of the sentence (or, with `vague`, a quantity word) counts one of
+        `counted` (the question's words). True when it cannot be told (no counted word, no
+        translation)."""
         if not counted:
             return True
-        followers = figure_followers(x.text)
-        if counts_money(counted, followers):
-            return True
+        followers = figure_followers(x.text, vague=vague)
+        if asks_money(counted):  # in any language, a sum is told by its currency
+            return counts_money(counted, followers)
         return self._mentions(query, " ".join(followers), x.doc_id, counted) is not False
 
     def _mentions(self, query: Query, text: str, doc_id: str, wanted: list[str]) -> bool | None:
         """Whether `text` (from `doc_id`) holds one of the question's words `wanted`: in the
         question's language by stem, across languages through the question's word
-        translations; None when that cannot be told (no translation)."""
+        translations or as the same word; None when that cannot be told."""
         lang = self.lang.get(doc_id, "en")
         if lang != query.lang:
             english = {e for e, alts in query.alternatives.items() if set(alts) & set(wanted)}
             if not english:
-                return None
+                # Untranslated words may be the same in both languages ("associations",
+                # "overdoses"). A French word neither the lexicon nor the glossary translates
+                # is rarely in an English text in other words; a word the glossary took into
+                # a phrase ("plaintes") is, and English words have no such tables.
+                found = self._stems_meet(text, lang, wanted)
+                leftover = set(words(query.leftover))
+                untranslated = query.lang == "fr" and all(w in leftover for w in wanted)
+                return found if found or untranslated else None
             wanted = sorted(english)
+        return self._stems_meet(text, lang, wanted)
+
+    def _stems_meet(self, text: str, lang: str, wanted: list[str]) -> bool:
         stems = lexical_tokens(" ".join(wanted), lang)
         # Stems of one word family differ in their ends ("complain" / "complaint").
         return any(a == b or (min(len(a), len(b)) >= _SHORT_STEM

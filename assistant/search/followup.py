@@ -54,6 +54,7 @@ _KEEP_PREP = re.compile(
 _ALWAYS_FOLLOW_UP: tuple[str, ...] = tuple(_T["always_follow_up"])
 _PREPOSITIONS: set[str] = set(_T["prepositions"])
 _PRONOUNS: set[str] = set(_T["pronouns"])
+_QUESTION_WORDS: set[str] = set(_T["question_words"])
 _EXISTENTIAL = re.compile("|".join(_T["existential"]), re.IGNORECASE)
 
 
@@ -65,6 +66,8 @@ def _slot(spec: dict[str, Any]) -> re.Pattern[str]:
 
 
 _SLOTS: dict[str, re.Pattern[str]] = {name: _slot(spec) for name, spec in _T["slots"].items()}
+_WHOLE_FRAGMENT = {name for name, spec in _T["slots"].items() if spec.get("whole_fragment")}
+_ARTICLE_BEFORE = re.compile(r"(?:\b(?:the|le|la|les)\s+|\bl['’])$", re.IGNORECASE)
 _TOPIC_NOUNS: set[str] = set(_T["topic_nouns"])
 
 _MAX_SHORT_CONTENT = 2  # a question with this few content words can't stand alone
@@ -121,33 +124,56 @@ def _rewrite_against(question: str, previous: str) -> tuple[str, str]:
     fragment = _fragment(q)
     base = _strip_end(previous)
     lang = detect_language(previous)
-
-    # Same kind of entity as the previous question: swap it in.
-    for slot, pattern in _SLOTS.items():
-        new = pattern.search(fragment)
-        old = pattern.search(base)
-        if new and old:
-            value = new.group(0)
-            if slot == "arrondissement" and "arrondissement" in old.group(0).lower():
-                value = re.sub(r"\s+arrondissement\b", "", value, flags=re.IGNORECASE)
-                value += " arrondissement"
-            rewritten = base[: old.start()] + value + base[old.end():]
-            return _end(rewritten, lang), f"{reason}; {slot} '{old.group(0)}' -> '{value}'"
-
-    words = fragment.split()
-    if words and not _has_pronoun(fragment) and (
-        words[0].lower() in _PREPOSITIONS or len(content_words(fragment)) <= _MAX_SHORT_CONTENT
-    ):
-        # A fragment ("in the 19th", "the Grands Boulevards") completes the previous question.
-        joiner = " " if words[0].lower() in _PREPOSITIONS else ", "
-        rewritten = f"{base}{joiner}{_strip_end(fragment)}"
-        return _end(rewritten, lang), f"{reason}; completed the previous question"
+    rewritten = _swap_or_complete(fragment, base, lang, reason, own=_own_question(fragment))
+    if rewritten is not None:
+        return rewritten
 
     # A full question with a pronoun: keep it, add the previous turn's topic words.
     carried = _carry_topic(q, previous)
     if carried is None:
         return question, f"{reason}; nothing to carry over"
     return carried[0], f"{reason}; carried over topic: {', '.join(carried[1])}"
+
+
+def _own_question(fragment: str) -> bool:
+    """The fragment asks its own question about something it names ("how many did the
+    observatory get?"), rather than only a question word ("and when?")."""
+    tokens = fragment.lower().split()
+    return bool(tokens) and tokens[0] in _QUESTION_WORDS and bool(content_words(fragment))
+
+
+def _swap_or_complete(fragment: str, base: str, lang: str, reason: str, *,
+                      own: bool) -> tuple[str, str] | None:
+    """The previous question with the fragment's entity swapped in, or the fragment added
+    to it; None when the fragment is neither. A fragment that is a question of its own
+    (`own`) only swaps a place or a date ("and how many in the 19th?")."""
+    # Same kind of entity as the previous question: swap it in.
+    for slot, pattern in _SLOTS.items():
+        if own and slot in _WHOLE_FRAGMENT:
+            continue
+        new = pattern.search(fragment)
+        old = pattern.search(base)
+        if new and old:
+            value, start = new.group(0), old.start()
+            if slot == "arrondissement" and "arrondissement" in old.group(0).lower():
+                value = re.sub(r"\s+arrondissement\b", "", value, flags=re.IGNORECASE)
+                value += " arrondissement"
+            if slot in _WHOLE_FRAGMENT:
+                value = _strip_end(fragment)
+                article = _ARTICLE_BEFORE.search(base[:start])
+                start = article.start() if article else start
+            rewritten = base[:start] + value + base[old.end():]
+            return _end(rewritten, lang), f"{reason}; {slot} '{base[start:old.end()]}' -> '{value}'"
+
+    words = fragment.split()
+    if words and not own and not _has_pronoun(fragment) and (
+        words[0].lower() in _PREPOSITIONS or len(content_words(fragment)) <= _MAX_SHORT_CONTENT
+    ):
+        # A fragment ("in the 19th", "the Grands Boulevards") completes the previous question.
+        joiner = " " if words[0].lower() in _PREPOSITIONS else ", "
+        rewritten = f"{base}{joiner}{_strip_end(fragment)}"
+        return _end(rewritten, lang), f"{reason}; completed the previous question"
+    return None
 
 
 def _elliptical(q: str) -> str:
