@@ -289,11 +289,18 @@ class Guardrails:
 
     def _previous_kind(self, text: str, history: list[dict] | None) -> str | None:
         """The kind of the previous user question, when `text` is short enough to be a
-        follow-up to it (10 words at most); None otherwise."""
+        follow-up to it (10 words at most); None otherwise. A question the classifier alone
+        read as care or unrelated, that the reply answered from the sources ("[1]"), was a
+        question on the subject: "pass"."""
         last = _last_user(history or [])
         if not last or len(text.split()) > 10:
             return None
-        return self.check(last).kind
+        decision = self.check(last)
+        if decision.kind in ("care", "out_of_scope") and decision.label != "take-over" and \
+                not any(k == "care" for k, _ in rule_hits(normalise(last))) and \
+                _cites_sources(_last_reply(history or [])):
+            return "pass"
+        return decision.kind
 
     def _policy_follow_up(self, decision: Decision, text: str, history: list[dict] | None,
                           lang: Lang) -> Decision:
@@ -384,6 +391,23 @@ class Guardrails:
     @staticmethod
     def _resources(entries: list[CareEntry], lang: Lang) -> list[dict]:
         return [e.resource(lang) for e in entries]
+
+
+def _last_reply(history: list[dict]) -> str:
+    """The assistant's reply to the last user turn ("" when there is none)."""
+    for turn in reversed(history):
+        if turn.get("role") == "user":
+            return ""
+        if turn.get("role") == "assistant" and turn.get("content"):
+            return str(turn["content"])
+    return ""
+
+
+_CITATION = re.compile(r"\[\d{1,2}\]")
+
+
+def _cites_sources(reply: str) -> bool:
+    return bool(_CITATION.search(reply))
 
 
 def _last_user(history: list[dict]) -> str | None:
