@@ -217,6 +217,22 @@ def test_ordinals_are_one_token_however_written(text: str, token: str) -> None:
     assert token in words(text)
 
 
+@pytest.mark.parametrize("text, read", [
+    ("wat r the cops sayin", ["what", "are", "the", "police", "saying"]),
+    ("ppl dont go out", ["people", "do", "not", "go", "out"]),
+    ("les keufs ds le 18e", ["les", "police", "dans", "le", "18e"]),
+])
+def test_informal_spellings_are_read_as_the_words_they_stand_for(text: str,
+                                                                  read: list[str]) -> None:
+    assert words(text) == read
+
+
+def test_a_question_in_sms_spelling_meets_the_sources_words(assistant) -> None:
+    """"wat does hidalgo want for the cops" asks what the mayor asks for the police."""
+    a = assistant.ask("wat does hidalgo want for the cops")
+    assert a.kind == "answer" and "judicial police" in a.text, (a.text, a.trace.get("answerer"))
+
+
 def test_words_that_look_like_roman_numerals_stay_words() -> None:
     assert words("la vie, a lie, I've seen it") == ["la", "vie", "a", "lie", "i", "ve",
                                                       "seen", "it"]

@@ -33,7 +33,7 @@ from assistant.text.analysis import index_tokens
 
 # Bump when chunking logic changes in a way the settings don't show: forces a rebuild.
 CHUNKER_VERSION = 1
-LEXICAL_VERSION = 3
+LEXICAL_VERSION = 4
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "… ", "; ", ": ", ", ", " ", ""]
 DOCUMENTS_FILE = "documents.json"
 RUNNING_MARKER = ".ingest-running"
@@ -70,7 +70,8 @@ def index_fingerprint(settings: Settings) -> dict[str, Any]:
         "chunk_size": settings.chunking.chunk_size,
         "chunk_overlap": settings.chunking.chunk_overlap,
         "chunker_version": CHUNKER_VERSION,
-        # 2: each chunk's language stored with it and BM25 in that language.
+        # 2: each chunk's language stored with it and BM25 in that language; 3: ordinals as
+        # one token; 4: informal spellings read as standard words.
         "lexical_version": LEXICAL_VERSION,
     }
     # torch and fp32 ONNX give the same vectors (to 1e-7); int8 weights do not.

@@ -66,8 +66,9 @@ def ordinals(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Folded word tokens, ordinals as "20e"; French elisions (l', d', qu') are split off."""
-    out = []
+    """Folded word tokens, ordinals as "20e"; French elisions (l', d', qu') are split off;
+    informal spellings read as the words they stand for ("wat" -> "what")."""
+    out: list[str] = []
     for tok in _WORD.findall(ordinals(text)):
         if "'" in tok:
             head, tail = tok.split("'", 1)
@@ -76,8 +77,15 @@ def words(text: str) -> list[str]:
                 continue
             out.extend(t for t in (head, tail) if t)
             continue
-        out.append(tok)
+        standard = _INFORMAL.get(tok)
+        if standard is None:
+            out.append(tok)
+        else:
+            out.extend(standard)
     return out
+
+
+_INFORMAL: dict[str, list[str]] = {k: str(v).split() for k, v in _TABLES["informal"].items()}
 
 
 _ELISIONS = _word_list("elisions")
