@@ -125,6 +125,21 @@ def test_french_words_are_matched_to_the_corpus_english_words() -> None:
     assert "hausse" not in lexicon.words  # only the English documents' words are targets
 
 
+def test_names_stay_terms_when_a_french_question_meets_an_english_passage() -> None:
+    """Across languages a French question is matched on its English words, and on its
+    names, which are the same in both: "l'Inserm", "Dagnaud"."""
+    from assistant.search.retrieval import make_query, specific_words
+    from assistant.settings import RetrievalSettings
+
+    for question, name in (("Selon Dagnaud, qu'est-ce qui compte le plus dans le plan crack ?",
+                            "dagnaud"),
+                           ("De quoi se plaignent les usagers qui ont saisi l'Inserm ?",
+                            "inserm")):
+        query = make_query(question, "fr", RetrievalSettings())
+        assert query.expansion, question  # the glossary gives English words
+        assert name in specific_words(query, translated_only=True)[0], question
+
+
 def test_english_dev_questions_hold_with_a_french_document_in_the_index(
         bilingual: Assistant) -> None:
     m = evaluate(bilingual, load_questions(DEV_QUESTIONS)).metrics()

@@ -25,7 +25,7 @@ from assistant.text.analysis import (
     with_surfaces,
     word_stems,
 )
-from assistant.text.language import EN_STOP, FR_STOP, Lang, content_words, fold
+from assistant.text.language import EN_STOP, FR_STOP, Lang, content_words, fold, words
 from assistant.text.tables import load_yaml
 
 GLOSSARY_FILE = Path(__file__).parent / "data" / "glossary_fr_en.yaml"
@@ -404,7 +404,22 @@ def _specific_text(query: Query, translated_only: bool = False) -> str:
     english = " ".join(t for t in (query.expansion, query.translated) if t)
     if not english:
         return query.original
-    return english if translated_only else f"{english} {query.leftover}"
+    if not translated_only:
+        return f"{english} {query.leftover}"
+    # Names are the same in every language ("Inserm", "Dagnaud"): they stay terms.
+    names = set(_names_in(query.original))
+    return " ".join([english, *(w for w in words(query.leftover) if w in names)])
+
+
+_CAPITALISED = re.compile(r"(?<![\w-])[A-ZÀ-Ý][\w-]*")  # "l'Inserm" too
+
+
+def _names_in(question: str) -> list[str]:
+    """The capitalised words of a question, folded, but for its first word."""
+    body = question.strip()
+    first = re.match(r"\S+", body)
+    rest = body[first.end():] if first else body
+    return [w for m in _CAPITALISED.finditer(rest) for w in words(m.group())]
 
 
 def specific_words(query: Query, translated_only: bool = False
