@@ -328,9 +328,11 @@ class SentenceAnswerer:
         answer_type = question_type(query.original)
         reply = PreviousReply(previous)
         out = self._draft(query, query_vector, passages, answer_type, meaning_vector, reply)
-        if out.reason.startswith(_TYPE_GAP) and len(self.quotable(passages)) < len(passages):
-            # The quotable passages hold no date for a "when" question: a passage retrieved
-            # lower may. Only then are the others read, so no other answer can change.
+        if out.reason.startswith((_TYPE_GAP, _NAMES_GAP)) and \
+                len(self.quotable(passages)) < len(passages):
+            # The quotable passages hold no date for a "when" question, or not the names it
+            # gives ("en mai 2021"): a passage retrieved lower may. Only then are the others
+            # read, so no other answer can change.
             wider = self._draft(query, query_vector, passages, answer_type, meaning_vector,
                                 reply, every_passage=True)
             if wider.grounded:
@@ -648,8 +650,8 @@ class SentenceAnswerer:
         forms = {t: name_forms(t, w) for t, w in names.items()}
         if names and not any(all(f & stems for f in forms.values()) for stems in per_passage):
             absent = [w for t, w in names.items() if not forms[t] & quoted_stems]
-            return (f"the passages quoted never mention: {', '.join(absent)}" if absent else
-                    f"no passage quoted mentions {', '.join(names.values())} together")
+            return (f"{_NAMES_GAP} never mention: {', '.join(absent)}" if absent else
+                    f"{_NAMES_GAP} do not mention {', '.join(names.values())} together")
         quoted_coverage, min_coverage, missing = self._coverage(
             query, [(p.doc_id, t) for p in quoted for t in (p.text, p.title)])
         if quoted_coverage < min_coverage:
@@ -720,6 +722,7 @@ class SentenceAnswerer:
 
 
 _TYPE_GAP = "the question asks"
+_NAMES_GAP = "the passages quoted"
 
 
 def _merge(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
