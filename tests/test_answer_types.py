@@ -18,6 +18,8 @@ from assistant.answer.answer_types import (
     learn_names,
     question_type,
     question_words,
+    speakers,
+    spoken_to_only,
 )
 from assistant.search.retrieval import make_query
 from assistant.text.language import detect_language, words
@@ -332,3 +334,31 @@ def test_a_quantity_in_words_answers_how_many_unless_the_figure_is_asked(assista
     assert many.kind == "answer" and "many complaints" in many.text, many.text
     assert asks_exact("and how many did they get, exactly?")
     assert asks_exact("combien précisément ?") and not asks_exact("combien de plaintes ?")
+
+
+LETTER = ("The PS mayor of Paris Anne Hidalgo offers several possible sites for Prime Minister "
+          "Jean Castex, in a letter sent on Monday.")
+
+
+@pytest.mark.parametrize("question, named, people", [
+    ("How did Jean Castex respond to Hidalgo's letter?", {"jean", "castex"}, set()),
+    ("Qu'a répondu Jean Castex aux lettres d'Anne Hidalgo ?", {"jean", "castex"}, set()),
+    ("What did the mayor of Strasbourg say?", {"strasbourg"}, {"mayor"}),
+    ("What did Hidalgo write to the Prime Minister?", {"hidalgo"}, set()),
+])
+def test_who_a_question_has_speak(question: str, named: set[str], people: set[str]) -> None:
+    assert speakers(question) == (frozenset(named), frozenset(people))
+
+
+def test_a_name_after_an_object_preposition_is_spoken_to() -> None:
+    assert spoken_to_only(LETTER, frozenset({"jean", "castex"}))
+    assert not spoken_to_only(LETTER, frozenset({"hidalgo"}))  # she offers
+    assert not spoken_to_only(LETTER, frozenset({"veran"}))  # not named at all
+    judged = "the office of the Minister of Health Olivier Véran had judged the results"
+    assert not spoken_to_only(judged, frozenset({"ministry"}))  # "of" is no object
+
+
+def test_what_someone_said_is_not_answered_by_a_letter_to_them(assistant) -> None:
+    """The sources have Hidalgo write to Castex, never Castex answer: the reply says so."""
+    reply = assistant.ask("What was Jean Castex's answer to the mayor's letter?")
+    assert reply.kind == "no_answer", (reply.text, reply.trace.get("answerer"))

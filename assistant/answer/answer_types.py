@@ -480,3 +480,57 @@ def holds(kind: str, sentence: str, question_words: frozenset[str],
     give itself."""
     return _holds(kind, _folded(sentence), question_words, names or Names(), 1.0) > 0
 
+
+
+# -- who speaks -----------------------------------------------------------------------------
+_OBJECT_PREPOSITIONS = frozenset(_T["object_prepositions"].split())
+_SPEAKER_WINDOW = int(_T["speaker_window"])
+_CLAUSE_TOKEN = re.compile(r"[a-z0-9]+|[,;:.!?()\"“”«»]")
+_CAPITALISED_WORD = re.compile(r"(?<![\w-])[A-ZÀ-Ý][\w-]*")
+
+
+_FAMILY = 6  # "ministry" and "minister" share their first six letters
+
+
+def _same_family(a: str, b: str) -> bool:
+    return a == b or (min(len(a), len(b)) >= _FAMILY and a[:_FAMILY] == b[:_FAMILY]) or (
+        min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)))
+
+
+def _subjects(folded: str, wanted: frozenset[str]) -> tuple[set[str], set[str]]:
+    """The words of `wanted` the text has (or one of their family: "minister" for
+    "ministry"), and those of them it has outside a phrase after an object preposition."""
+    tokens = _CLAUSE_TOKEN.findall(folded)
+    out: set[str] = set()
+    seen: set[str] = set()
+    for i, t in enumerate(tokens):
+        if not t[0].isalnum() or not any(_same_family(t, w) for w in wanted):
+            continue
+        seen.add(t)
+        before: list[str] = []
+        for prev in reversed(tokens[max(0, i - _SPEAKER_WINDOW):i]):
+            if not prev[0].isalnum():
+                break  # a clause ends: what comes before it does not govern the name
+            before.append(prev)
+        if not _OBJECT_PREPOSITIONS & set(before):
+            out.add(t)
+    return seen, out
+
+
+def speakers(question: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Who the question has speak, folded: its names, and its person words, that are not
+    after an object preposition ("How did Jean Castex respond to Hidalgo's letter?" ->
+    jean, castex; not hidalgo). Names are the same in every language; person words are not."""
+    text = question_text(question)
+    named = {w for m in _CAPITALISED_WORD.finditer(_ASIDE.sub(" ", question)[1:])
+             for w in words(m.group()) if w not in _STOP}
+    people = {w for hits in _hits("person", text) for h in hits for w in _content(h)}
+    found = _subjects(text, frozenset(named | people))[1]
+    return frozenset(w for w in found if w in named), frozenset(found - named)
+
+
+def spoken_to_only(sentence: str, who: frozenset[str]) -> bool:
+    """The sentence names some of `who`, but each only after an object preposition: they
+    are spoken to or of, not speaking ("offers sites for Prime Minister Jean Castex")."""
+    seen, speaking = _subjects(_folded(sentence), who)
+    return bool(seen) and not speaking

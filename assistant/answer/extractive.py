@@ -35,6 +35,8 @@ from assistant.answer.answer_types import (
     learn_names,
     question_type,
     question_words,
+    speakers,
+    spoken_to_only,
 )
 from assistant.answer.check import check_features
 from assistant.answer.flow import PreviousReply, flow
@@ -442,7 +444,8 @@ class SentenceAnswerer:
             )
         chosen = [self.with_context(x) for x in self._choose(scored)]
         why = self._quoted_gap(chosen, passages, names, query) or \
-            self._type_gap(answer_type, chosen) or self._asked_gap(query, chosen)
+            self._type_gap(answer_type, chosen) or self._asked_gap(query, chosen) or \
+            self._speaker_gap(query, chosen, answer_type)
         if why:
             return Draft([], coverage, best, False, why, scored)
         return Draft(_merge(chosen), coverage, best, True, "grounded", scored)
@@ -497,6 +500,19 @@ class SentenceAnswerer:
         return any(a == b or (min(len(a), len(b)) >= _SHORT_STEM
                               and (a.startswith(b) or b.startswith(a)))
                    for a in lexical_tokens(text, lang) for b in stems)
+
+    def _speaker_gap(self, query: Query, chosen: list[ScoredSentence], answer_type: str) -> str:
+        """Why the quotes do not answer "what did X say": each names X only as spoken to
+        or of ("a letter to Prime Minister Jean Castex" is not his reply). "" when one has
+        X speak, or does not name X at all (it may say "the mayor" for Hidalgo)."""
+        if answer_type != "said":
+            return ""
+        named, people = speakers(query.original)
+        for x in chosen:
+            who = named | people if self.lang.get(x.doc_id, "en") == query.lang else named
+            if not who or not spoken_to_only(x.text, who):
+                return ""
+        return f"the quoted sentences name {', '.join(sorted(named | people))} only as spoken to"
 
     def _asked_gap(self, query: Query, chosen: list[ScoredSentence]) -> str:
         """Why the quotes do not give the thing the question names as its answer ("what
