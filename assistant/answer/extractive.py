@@ -415,8 +415,7 @@ class SentenceAnswerer:
         if self.wants_meaning and meaning_vector is not None:
             scored = self._rank(scored, quoted, np.asarray(meaning_vector, np.float32),
                                 answer_type)
-        if names:
-            scored = self._naming(scored, passages, names)
+        scored = self._from_answering_passages(scored, passages, names, query)
         coverage, min_coverage, missing = self._coverage(
             query, [(p.doc_id, p.text) for p in passages])
         if asks_for_figure(query.original):
@@ -450,18 +449,28 @@ class SentenceAnswerer:
             return Draft([], coverage, best, False, why, scored)
         return Draft(_merge(chosen), coverage, best, True, "grounded", scored)
 
-    def _naming(self, scored: list[ScoredSentence], passages: list[Passage],
-                names: dict[str, str]) -> list[ScoredSentence]:
-        """The sentences from passages that give every name and figure of the question,
-        when there are any: a quote must come from one ("in the 18th" is not answered by the
-        sentence on the 19th, however close its meaning)."""
+    def _from_answering_passages(self, scored: list[ScoredSentence], passages: list[Passage],
+                                 names: dict[str, str], query: Query) -> list[ScoredSentence]:
+        """The sentences from passages that could answer on their own, when there are any:
+        that give every name and figure of the question ("in the 18th" is not answered by
+        the sentence on the 19th, however close its meaning) and, among those, that hold
+        enough of its terms (a follow-up's topic included)."""
         forms = [name_forms(t, w) for t, w in names.items()]
-        naming = [(p.doc_id, p.start, p.end) for p in passages
-                  if all(f & (set(self.tokens(p.text, p.doc_id)) |
-                              set(self.tokens(p.title, p.doc_id))) for f in forms)]
-        kept = [x for x in scored
-                if any(d == x.doc_id and s <= x.start < e for d, s, e in naming)]
-        return kept or scored
+        naming, covering = [], []
+        for p in passages:
+            stems = set(self.tokens(p.text, p.doc_id)) | set(self.tokens(p.title, p.doc_id))
+            if all(f & stems for f in forms):
+                naming.append(p)
+                share, floor, _ = self._coverage(query, [(p.doc_id, p.text),
+                                                         (p.doc_id, p.title)])
+                if share >= floor:
+                    covering.append(p)
+        for kept_passages in (covering, naming):
+            kept = [x for x in scored if any(p.doc_id == x.doc_id and p.start <= x.start < p.end
+                                             for p in kept_passages)]
+            if kept:
+                return kept
+        return scored
 
     def _counts(self, query: Query, x: ScoredSentence, counted: list[str],
                 vague: bool = False) -> bool:
