@@ -318,7 +318,7 @@ def test_what_values_of_a_kind_look_like(kind: str, sentence: str, held: bool) -
 def test_a_reply_must_give_the_thing_asked_for(assistant) -> None:
     """"an old van" is no brand and "the XXth arrondissement" no street address: the sources
     do not say, so the reply says so; "Paris and Strasbourg" do answer "which cities"."""
-    for question in ("What brand of van does Charonnes drive?",
+    for question in ("What brand is the old van Charonnes drives to hand out crack pipes?",
                      "Quelle est l'adresse du site qu'Hidalgo propose dans le 20e ?",
                      "quel age ont les jeunes qui fument de plus en plus de crack ?"):
         a = assistant.ask(question)

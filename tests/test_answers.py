@@ -83,41 +83,42 @@ def test_the_question_sets_test_part(assistant) -> None:
     """tests/data/questions/test.jsonl: 104 questions written before any tuning and never
     tuned on (journalists' paraphrases, yes/no, who said what, follow-ups, French, SMS,
     unanswerables). Floors just under the figures measured on 2026-12-03 (evidence 0.99,
-    facts 0.81, kinds 0.86); bench/RESULTS.md has the history."""
+    facts 0.83, kinds 0.93); bench/RESULTS.md has the history."""
     summary = evaluate(assistant, load_questions(QUESTION_SET / "test.jsonl"))
     m = summary.metrics()
     assert len(summary.rows) >= 100
     assert m["citation_validity"] == 1.0, summary.report()
     assert m["retrieval_hit_rate_at_5"] >= 0.96, summary.report()
-    assert m["fact_accuracy"] >= 0.78, summary.report()
-    assert m["kind_accuracy"] >= 0.83, summary.report()
+    assert m["fact_accuracy"] >= 0.8, summary.report()
+    assert m["kind_accuracy"] >= 0.9, summary.report()
 
 
 def test_the_fresh_question_set(assistant) -> None:
     """tests/data/questions/fresh.jsonl: 90 questions by another writer who read only the two
-    documents (not the other question sets), held out from all tuning. Floors just under the
-    figures measured on 2026-12-03 (evidence 0.99, facts 0.75, kinds 0.83)."""
+    documents (not the other question sets). Its misses were read on 2026-12-03 evening, so
+    it is no longer clean (fresh2 is). Floors just under the figures measured then
+    (evidence 0.99, facts 0.81, kinds 0.91)."""
     summary = evaluate(assistant, load_questions(QUESTION_SET / "fresh.jsonl"))
     m = summary.metrics()
     assert len(summary.rows) == 90
     assert m["citation_validity"] == 1.0, summary.report()
     assert m["retrieval_hit_rate_at_5"] >= 0.97, summary.report()
-    assert m["fact_accuracy"] >= 0.72, summary.report()
-    assert m["kind_accuracy"] >= 0.8, summary.report()
+    assert m["fact_accuracy"] >= 0.78, summary.report()
+    assert m["kind_accuracy"] >= 0.88, summary.report()
 
 
 def test_the_second_fresh_question_set(assistant) -> None:
     """tests/data/questions/fresh2.jsonl: 90 questions by a third writer who read only the
     two documents, written after every change it is measured on and never read for tuning
     (only its figures are). Floors just under the figures of 2026-12-03 (evidence 0.95,
-    facts 0.50, kinds 0.68): the honest measure of questions nobody tuned to."""
+    facts 0.53, kinds 0.71): the honest measure of questions nobody tuned to."""
     summary = evaluate(assistant, load_questions(QUESTION_SET / "fresh2.jsonl"))
     m = summary.metrics()
     assert len(summary.rows) == 90
     assert m["citation_validity"] == 1.0, summary.report()
     assert m["retrieval_hit_rate_at_5"] >= 0.93, summary.report()
-    assert m["fact_accuracy"] >= 0.47, summary.report()
-    assert m["kind_accuracy"] >= 0.65, summary.report()
+    assert m["fact_accuracy"] >= 0.5, summary.report()
+    assert m["kind_accuracy"] >= 0.68, summary.report()
 
 
 def test_a_french_question_in_everyday_words_is_answered_from_an_english_source(
@@ -283,3 +284,21 @@ def test_distress_is_answered_with_care_and_crisis_lines(assistant) -> None:
     assert a.kind == "care" and a.citations == []
     assert a.text.startswith("If you are thinking about suicide, call 3114")
     assert "SOS Amitié" in a.text and "Drogues Info Service" in a.text
+
+
+def test_a_paraphrase_close_in_meaning_is_held_to_fewer_of_its_words(assistant) -> None:
+    """A question in other words than the source's shares few of its terms; a sentence this
+    close in meaning is held to the lower share (settings.answer.meaning_exempt_cosine).
+    A tuning question (tests/data/questions/tune_fresh.jsonl)."""
+    question = ("Is the crack plan aimed at the people who consume drugs or at something "
+                "else, according to Dagnaud?")
+    settings = assistant.answerer.settings
+    exempt = settings.meaning_exempt_cosine
+    try:
+        settings.meaning_exempt_cosine = 1.1  # off
+        strict = assistant.ask(question)
+    finally:
+        settings.meaning_exempt_cosine = exempt
+    relaxed = assistant.ask(question)
+    assert strict.kind == "no_answer" and "specific terms" in strict.trace["answerer"]["decision"]
+    assert relaxed.kind == "answer" and "crack plan" in relaxed.citations[0].quote

@@ -212,7 +212,6 @@ def test_a_short_impersonal_follow_up_continues_a_policy_question(
     # The previous question read as care or unrelated alone, but the reply quoted the
     # sources: the conversation is on the subject, and so is an impersonal follow-up.
     ("Is there a site planned just for women?", "which association will run it?", "pass"),
-    ("Who drives the old van around town?", "does he sleep in it?", "pass"),
     # Someone asking for themselves stays care whatever the reply was.
     ("Is there a site planned just for women?", "can I go there tonight?", "care"),
 ])

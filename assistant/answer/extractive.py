@@ -434,6 +434,8 @@ class SentenceAnswerer:
         if best < st.min_evidence:
             why = f"best sentence score {best:.2f} < {st.min_evidence}"
             return Draft([], coverage, best, False, why, scored)
+        if max(x.cosine for x in scored) >= st.meaning_exempt_cosine:
+            min_coverage = min(min_coverage, st.cross_min_coverage)
         if coverage < min_coverage:
             return Draft(
                 [], coverage, best, False,
@@ -679,6 +681,8 @@ class SentenceAnswerer:
                     f"{_NAMES_GAP} do not mention {', '.join(names.values())} together")
         quoted_coverage, min_coverage, missing = self._coverage(
             query, [(p.doc_id, t) for p in quoted for t in (p.text, p.title)])
+        if any(x.cosine >= self.settings.meaning_exempt_cosine for x in chosen):
+            min_coverage = min(min_coverage, self.settings.cross_min_coverage)
         if quoted_coverage < min_coverage:
             return (f"the passages quoted hold only {quoted_coverage:.0%} of the question's "
                     f"specific terms (missing: {missing})")
