@@ -20,7 +20,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from assistant.text.language import EN_STOP, FR_STOP, content_words, fold, words
+from assistant.text.language import (
+    EN_STOP,
+    FR_STOP,
+    capitalised_words,
+    content_words,
+    fold,
+    words,
+)
 from assistant.text.tables import load_yaml
 
 TABLES_FILE = Path(__file__).with_name("answer_types.yaml")
@@ -481,12 +488,10 @@ def holds(kind: str, sentence: str, question_words: frozenset[str],
     return _holds(kind, _folded(sentence), question_words, names or Names(), 1.0) > 0
 
 
-
 # -- who speaks -----------------------------------------------------------------------------
 _OBJECT_PREPOSITIONS = frozenset(_T["object_prepositions"].split())
 _SPEAKER_WINDOW = int(_T["speaker_window"])
 _CLAUSE_TOKEN = re.compile(r"[a-z0-9]+|[,;:.!?()\"“”«»]")
-_CAPITALISED_WORD = re.compile(r"(?<![\w-])[A-ZÀ-Ý][\w-]*")
 
 
 _FAMILY = 6  # "ministry" and "minister" share their first six letters
@@ -522,8 +527,8 @@ def speakers(question: str) -> tuple[frozenset[str], frozenset[str]]:
     after an object preposition ("How did Jean Castex respond to Hidalgo's letter?" ->
     jean, castex; not hidalgo). Names are the same in every language; person words are not."""
     text = question_text(question)
-    named = {w for m in _CAPITALISED_WORD.finditer(_ASIDE.sub(" ", question)[1:])
-             for w in words(m.group()) if w not in _STOP}
+    # Past the first letter: the first word's capital marks the sentence, not a name.
+    named = {w for w in capitalised_words(_ASIDE.sub(" ", question)[1:]) if w not in _STOP}
     people = {w for hits in _hits("person", text) for h in hits for w in _content(h)}
     found = _subjects(text, frozenset(named | people))[1]
     return frozenset(w for w in found if w in named), frozenset(found - named)

@@ -434,8 +434,7 @@ class SentenceAnswerer:
         if best < st.min_evidence:
             why = f"best sentence score {best:.2f} < {st.min_evidence}"
             return Draft([], coverage, best, False, why, scored)
-        if max(x.cosine for x in scored) >= st.meaning_exempt_cosine:
-            min_coverage = min(min_coverage, st.cross_min_coverage)
+        min_coverage = self._coverage_floor(min_coverage, scored)
         if coverage < min_coverage:
             return Draft(
                 [], coverage, best, False,
@@ -450,6 +449,14 @@ class SentenceAnswerer:
         if why:
             return Draft([], coverage, best, False, why, scored)
         return Draft(_merge(chosen), coverage, best, True, "grounded", scored)
+
+    def _coverage_floor(self, floor: float, sentences: list[ScoredSentence]) -> float:
+        """The term share asked for: lower when one of the sentences is close in meaning to
+        the question (a paraphrase shares few of the source's words)."""
+        st = self.settings
+        if any(x.cosine >= st.meaning_exempt_cosine for x in sentences):
+            return min(floor, st.cross_min_coverage)
+        return floor
 
     def _from_answering_passages(self, scored: list[ScoredSentence], passages: list[Passage],
                                  names: dict[str, str], query: Query) -> list[ScoredSentence]:
@@ -681,8 +688,7 @@ class SentenceAnswerer:
                     f"{_NAMES_GAP} do not mention {', '.join(names.values())} together")
         quoted_coverage, min_coverage, missing = self._coverage(
             query, [(p.doc_id, t) for p in quoted for t in (p.text, p.title)])
-        if any(x.cosine >= self.settings.meaning_exempt_cosine for x in chosen):
-            min_coverage = min(min_coverage, self.settings.cross_min_coverage)
+        min_coverage = self._coverage_floor(min_coverage, chosen)
         if quoted_coverage < min_coverage:
             return (f"the passages quoted hold only {quoted_coverage:.0%} of the question's "
                     f"specific terms (missing: {missing})")

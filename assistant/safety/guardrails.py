@@ -297,7 +297,7 @@ class Guardrails:
             return None
         decision = self.check(last)
         if decision.kind in ("care", "out_of_scope") and decision.label != "take-over" and \
-                not any(k == "care" for k, _ in rule_hits(normalise(last))) and \
+                not any(r.startswith("care:") for r in decision.rules) and \
                 _cites_sources(_last_reply(history or [])):
             return "pass"
         return decision.kind

@@ -25,7 +25,15 @@ from assistant.text.analysis import (
     with_surfaces,
     word_stems,
 )
-from assistant.text.language import EN_STOP, FR_STOP, Lang, content_words, fold, words
+from assistant.text.language import (
+    EN_STOP,
+    FR_STOP,
+    Lang,
+    capitalised_words,
+    content_words,
+    fold,
+    words,
+)
 from assistant.text.tables import load_yaml
 
 GLOSSARY_FILE = Path(__file__).parent / "data" / "glossary_fr_en.yaml"
@@ -411,15 +419,11 @@ def _specific_text(query: Query, translated_only: bool = False) -> str:
     return " ".join([english, *(w for w in words(query.leftover) if w in names)])
 
 
-_CAPITALISED = re.compile(r"(?<![\w-])[A-ZÀ-Ý][\w-]*")  # "l'Inserm" too
-
-
 def _names_in(question: str) -> list[str]:
     """The capitalised words of a question, folded, but for its first word."""
     body = question.strip()
     first = re.match(r"\S+", body)
-    rest = body[first.end():] if first else body
-    return [w for m in _CAPITALISED.finditer(rest) for w in words(m.group())]
+    return capitalised_words(body[first.end():] if first else body)
 
 
 def specific_words(query: Query, translated_only: bool = False

@@ -87,6 +87,13 @@ def words(text: str) -> list[str]:
 
 _INFORMAL: dict[str, list[str]] = {k: str(v).split() for k, v in _TABLES["informal"].items()}
 
+_CAPITALISED = re.compile(r"(?<![\w-])[A-ZÀ-Ý][\w-]*")  # "l'Inserm" too
+
+
+def capitalised_words(text: str) -> list[str]:
+    """The folded words of the text's capitalised words (names, in a question)."""
+    return [w for m in _CAPITALISED.finditer(text) for w in words(m.group())]
+
 
 _ELISIONS = _word_list("elisions")
 
