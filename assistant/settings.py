@@ -123,6 +123,11 @@ class AnswerSettings(BaseModel):
     # held to `cross_min_coverage` only: a paraphrase shares few of the source's words
     # ("What cause does the article give ..." for "we know the reason: the violence").
     meaning_exempt_cosine: float = 0.62
+    # A figure in a passage of another language counts what the question counts when a word
+    # after it is this close to the counted words in the multilingual encoder, where no
+    # word table translates them (USE v3: translations 0.56-0.96, "beds" / "places" 0.47,
+    # unrelated words 0.22-0.37).
+    counted_min_cosine: float = 0.45
     # Weight of the answer-type match (assistant/answer/answer_types.py: a "how often"
     # question prefers a sentence giving a frequency) in each sentence's score; 0 turns it off.
     # Any weight from 0.05 to 0.4 gives one more train fact (66.1% -> 67.0%), dev and extra

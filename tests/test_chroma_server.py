@@ -51,7 +51,8 @@ def test_ingest_and_answer_through_a_chroma_server(chroma_server: int, tmp_path:
     s.vector_store.mode = "http"
     s.vector_store.port = chroma_server
     report = ingest(s)
-    assert sorted(report.embedded) == ["crack-plan-dagnaud", "hidalgo-letter-castex"]
+    assert sorted(report.embedded) == ["crack-plan-dagnaud", "hidalgo-letter-castex",
+                                     "reperes-crack-paris"]
     assert not (s.paths.index_dir / "chroma").exists()  # vectors live on the server
     assert ingest(s).embedded == []  # incremental over HTTP too
 

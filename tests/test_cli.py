@@ -64,7 +64,7 @@ def test_ingest_reports_fixes_and_skipped_files(tmp_path: Path) -> None:
     (s.paths.corpus_dir / "broken.txt").write_bytes("Café".encode("latin-1"))
     proc = run_cli(s, "ingest")
     assert proc.returncode == 0, proc.stderr
-    assert "2 documents" in proc.stdout
+    assert "3 documents" in proc.stdout
     assert "cleaned hidalgo-letter-castex: 'Và © ran' -> 'Véran' x1" in proc.stdout
     assert "SKIPPED broken.txt: not UTF-8 text" in proc.stdout
 

@@ -58,7 +58,11 @@ def test_corpus_documents_carry_front_matter() -> None:
     report = load_corpus(CORPUS)
     assert report.skipped == []
     docs = {d.id: d for d in report.documents}
-    assert set(docs) == {"crack-plan-dagnaud", "hidalgo-letter-castex"}
+    assert set(docs) == {"crack-plan-dagnaud", "hidalgo-letter-castex", "reperes-crack-paris"}
+    # The project's own French document says when and from what it was compiled.
+    reperes = docs["reperes-crack-paris"]
+    assert reperes.language == "fr" and reperes.published == "2026-12-02"
+    assert "Compilé par le projet" in reperes.source and "## Références" in reperes.text
     letter = docs["hidalgo-letter-castex"]
     assert letter.language == "en"
     assert letter.published.startswith("unknown")

@@ -1,13 +1,13 @@
 """French documents as sources: per-language lexical analysis and answers across languages.
 
-The French document (tests/data/french/reperes-crack-paris.md, compiled by the project from
-the dated sources of ../shared/care_facts.md) is ingested beside the real English corpus.
+The French document (corpus/reperes-crack-paris.md, compiled by the project from the dated
+sources of ../shared/care_facts.md) is ingested with the real corpus, beside the English
+articles.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,6 @@ from assistant.text.analysis import index_tokens, lexical_tokens
 from tests.conftest import DEV_QUESTIONS, copy_corpus, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-FRENCH_DOC = ROOT / "tests" / "data" / "french" / "reperes-crack-paris.md"
 QUESTIONS = ROOT / "tests" / "data" / "questions"
 
 
@@ -27,7 +26,6 @@ QUESTIONS = ROOT / "tests" / "data" / "questions"
 def bilingual(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     root = tmp_path_factory.mktemp("bilingual")
     s = make_settings(root, copy_corpus(root / "corpus"))
-    shutil.copy(FRENCH_DOC, s.paths.corpus_dir / FRENCH_DOC.name)
     ingest(s)
     return Assistant(s, build_index=False)
 

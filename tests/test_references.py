@@ -70,7 +70,8 @@ def tel_numbers(rendered: str) -> list[str]:
 # -- references ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_every_corpus_document_has_a_publishable_reference(assistant, lang: str) -> None:
-    assert set(assistant.documents) == {"crack-plan-dagnaud", "hidalgo-letter-castex"}
+    assert set(assistant.documents) == {"crack-plan-dagnaud", "hidalgo-letter-castex",
+                                        "reperes-crack-paris"}
     for doc_id, doc in assistant.documents.items():
         c = first_sentence(doc_id, doc)
         card = render_source_card(0, c, doc, lang)
@@ -81,8 +82,11 @@ def test_every_corpus_document_has_a_publishable_reference(assistant, lang: str)
             assert doc["title"] in text and doc_id in text
             assert f"{T[lang]['chars']} {c.start}–{c.end}" in text
             assert not [w for w in NOT_PUBLISHABLE if w in text], text
-        # Neither document came with a date: the reference says so the way citations do.
-        assert reference == (f"{doc['title']}. {T[lang]['no_date']} "
+        # The English articles came with no date: the reference says so the way citations
+        # do; the French document was compiled on a known day.
+        date = T[lang]["no_date"] if doc["published"].startswith("unknown") else \
+            f"{doc['published']}."
+        assert reference == (f"{doc['title']}. {date} "
                              f"[{doc_id}, {T[lang]['chars']} {c.start}–{c.end}]")
         shown, _fold = details(card)
         meta = re.sub(r'<div class="src-context">.*?</div>|data-copy="[^"]*"', "", shown,
@@ -92,7 +96,7 @@ def test_every_corpus_document_has_a_publishable_reference(assistant, lang: str)
 
 def test_cited_answers_give_cards_with_quote_and_reference(assistant) -> None:
     seen = set()
-    for question in (SITES_Q, VAN_Q):
+    for question in (SITES_Q, VAN_Q, "Quand le plan crack a-t-il été signé ?"):
         answer = assistant.ask(question)
         assert answer.kind == "answer" and answer.citations, answer.text
         for c in answer.citations:
@@ -137,7 +141,8 @@ def test_french_cards_have_only_french_labels(assistant) -> None:
         labels = re.sub(r'<div class="src-context">.*?</div>|data-copy="[^"]*"', "", card,
                         flags=re.DOTALL)
         labels = re.sub(r"(<p>[^<]*? : )[^<]*(</p>)", r"\1\2", labels)
-        assert "Publication : s.d." in labels and "Copier la citation" in labels
+        date = "s.d." if doc["published"].startswith("unknown") else doc["published"]
+        assert f"Publication : {date}" in labels and "Copier la citation" in labels
         assert f"Document : {doc_id}, caractères 0–{c.end}" in labels
         assert "<summary>Provenance et notes de nettoyage</summary>" in labels
         english = [T["en"][k] for k in CARD_LABELS if T["en"][k] != T["fr"][k]]

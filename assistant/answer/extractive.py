@@ -491,7 +491,21 @@ class SentenceAnswerer:
         followers = figure_followers(x.text, vague=vague)
         if asks_money(counted):  # in any language, a sum is told by its currency
             return counts_money(counted, followers)
-        return self._mentions(query, " ".join(followers), x.doc_id, counted) is not False
+        found = self._mentions(query, " ".join(followers), x.doc_id, counted)
+        if found is None:
+            found = self._translates(counted, followers)
+        return found is not False
+
+    def _translates(self, counted: list[str], followers: list[str]) -> bool | None:
+        """Across languages with no word table: whether a word after a figure means what
+        the question counts, by the multilingual encoder's word cosine ("beds" / "lits"
+        0.79, "beds" / "solutions" 0.23); None without that encoder."""
+        others = [w for w in dict.fromkeys(followers) if len(w) > 3]
+        if self._meaning is None or not others:
+            return None
+        vectors = np.asarray(self._meaning.embeddings.embed_documents(
+            [" ".join(counted), *others]), dtype=np.float32)
+        return bool((vectors[1:] @ vectors[0]).max() >= self.settings.counted_min_cosine)
 
     def _mentions(self, query: Query, text: str, doc_id: str, wanted: list[str]) -> bool | None:
         """Whether `text` (from `doc_id`) holds one of the question's words `wanted`: in the

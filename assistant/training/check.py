@@ -1,13 +1,13 @@
 """Train the answer check: `python -m assistant train-check`.
 
-Asks the tuning questions (never a test part) over corpus/ plus the French test document,
-with the learned ranker and without the check, and records the check features of every
-grounded draft. A draft is labelled as answering when its reply holds every expected fact,
-as not answering when the question is one the documents do not answer; answerable
-questions whose reply misses its facts are left out (neither label is true of them). A
-logistic regression (scikit-learn, deterministic) is saved as assistant/answer/check.npz
-with the floor: the highest one that, 5-fold cross-validated, turns away at most
-`--max-lost` of the answering drafts.
+Asks the tuning questions (never a test part) over corpus/ (the English articles and the
+French document), with the learned ranker and without the check, and records the check
+features of every grounded draft. A draft is labelled as answering when its reply holds
+every expected fact, as not answering when the question is one the documents do not answer;
+answerable questions whose reply misses its facts are left out (neither label is true of
+them). A logistic regression (scikit-learn, deterministic) is saved as
+assistant/answer/check.npz with the floor: the highest one that, 5-fold cross-validated,
+turns away at most `--max-lost` of the answering drafts.
 """
 
 from __future__ import annotations

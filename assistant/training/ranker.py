@@ -2,10 +2,11 @@
 
 Asks every answerable question of the tuning parts (the dev questions, the question set's
 train part, the train rows of the cross-language and French-document sets; never a test
-part) over corpus/ plus the French test document, with the hand-set order. Records each
-draft's candidate sentences and their features, and labels a sentence as answering when its
-quote holds every expected fact. A logistic regression (scikit-learn, deterministic) over
-standardised features, classes balanced, is saved as assistant/answer/ranker.npz.
+part) over corpus/ (the English articles and the French document), with the hand-set order.
+Records each draft's candidate sentences and their features, and labels a sentence as
+answering when its quote holds every expected fact. A logistic regression (scikit-learn,
+deterministic) over standardised features, classes balanced, is saved as
+assistant/answer/ranker.npz.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ QUESTIONS = ROOT / "tests" / "data" / "questions"
 DEV = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 # Questions written to sound answerable that the documents do not answer (tuning only).
 UNANSWERABLE = QUESTIONS / "unanswerable_train.jsonl"
-FRENCH_DOC = ROOT / "tests" / "data" / "french" / "reperes-crack-paris.md"
 C = 1.0
 
 
@@ -54,11 +54,11 @@ def tuning_questions(expect: str = "answer") -> list[Question]:
 
 
 def bilingual_settings(root: Path) -> Settings:
-    """Settings over a fresh index of corpus/ plus the French test document, in `root`."""
+    """Settings over a fresh index of a copy of corpus/ (English and French), in `root`."""
     s = Settings()
     corpus = root / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
-    for f in [*s.paths.corpus_dir.glob("*.md"), FRENCH_DOC]:
+    for f in s.paths.corpus_dir.glob("*.md"):
         if f.name != "README.md":
             shutil.copy(f, corpus / f.name)
     s.paths.corpus_dir = corpus
