@@ -362,3 +362,9 @@ def test_what_someone_said_is_not_answered_by_a_letter_to_them(assistant) -> Non
     """The sources have Hidalgo write to Castex, never Castex answer: the reply says so."""
     reply = assistant.ask("What was Jean Castex's answer to the mayor's letter?")
     assert reply.kind == "no_answer", (reply.text, reply.trace.get("answerer"))
+
+
+def test_a_name_is_not_what_a_how_many_question_counts() -> None:
+    assert counted_words("How many of Hidalgo's proposed sites were on the Grands Boulevards?") \
+        == ["proposed", "sites"]
+    assert counted_words("How many Charonnes officers are on call?") == ["officers"]

@@ -147,13 +147,14 @@ def test_english_dev_questions_hold_with_a_french_document_in_the_index(
 
 @pytest.mark.parametrize("question, fact", [
     ("How many actions did the crack plan have?", "33 actions"),
+    ("How many of Hidalgo's proposed sites were on the Grands Boulevards?", "two sites"),
     ("How many beds will the Grands Boulevards sites offer?", None),
     ("How many beds will the site for women in the 19th arrondissement have?", None),
 ])
 def test_an_english_count_over_a_french_sentence_counts_the_asked_thing(
         bilingual: Assistant, question: str, fact: str | None) -> None:
     """No word table turns "beds" into French: the encoder's word cosine tells "actions"
-    counts actions and "deux des quatre solutions" counts no beds."""
+    counts actions and "deux des quatre solutions étaient des sites" counts no beds."""
     a = bilingual.ask(question)
     if fact is None:
         assert a.kind == "no_answer", a.text

@@ -130,12 +130,14 @@ def counted_words(question: str) -> list[str]:
     beds will..." -> beds; "Combien d'associations ont participé" -> associations), folded;
     [] when the cue ends the question ("which sites, and how many?")."""
     text = question_text(question)
+    # A name is not what is counted: "how many of Hidalgo's proposed sites" counts sites.
+    names = set(capitalised_words(question))
     others = [m.span() for kind in _NOT_A_COUNT for p in _QUESTION[kind] for m in p.finditer(text)]
     for p in _QUESTION["how_many"]:
         for m in p.finditer(text):
             if any(s <= m.start() < e for s, e in others):
                 continue
-            return _first_noun_group(words(text[m.end():]))
+            return _first_noun_group([w for w in words(text[m.end():]) if w not in names])
     return []
 
 

@@ -46,7 +46,7 @@ from assistant.search.retrieval import GENERIC_STEMS, Query, TermMatcher
 from assistant.settings import AnswerSettings
 from assistant.text.analysis import lexical_tokens
 from assistant.text.contact import voice
-from assistant.text.language import Lang, fold, format_int, words
+from assistant.text.language import Lang, content_words, fold, format_int, words
 
 # Openings that lean on the sentence before: pronouns, and connectives that answer it ("but
 # the important thing is...", "today, the numbers are very low"), in English and French.
@@ -493,14 +493,15 @@ class SentenceAnswerer:
             return counts_money(counted, followers)
         found = self._mentions(query, " ".join(followers), x.doc_id, counted)
         if found is None:
-            found = self._translates(counted, followers)
+            found = self._translates(counted, content_words(x.text))
         return found is not False
 
-    def _translates(self, counted: list[str], followers: list[str]) -> bool | None:
-        """Across languages with no word table: whether a word after a figure means what
-        the question counts, by the multilingual encoder's word cosine ("beds" / "lits"
-        0.79, "beds" / "solutions" 0.23); None without that encoder."""
-        others = [w for w in dict.fromkeys(followers) if len(w) > 3]
+    def _translates(self, counted: list[str], sentence: list[str]) -> bool | None:
+        """Across languages with no word table: whether the sentence names what the question
+        counts, by the multilingual encoder's word cosine ("beds" / "lits" 0.79, "beds" /
+        "solutions" 0.23). Anywhere in it, not only after the figure: "deux des quatre
+        solutions étaient des sites" counts sites. None without that encoder."""
+        others = [w for w in dict.fromkeys(sentence) if len(w) > 3 and not w.isdigit()]
         if self._meaning is None or not others:
             return None
         vectors = np.asarray(self._meaning.embeddings.embed_documents(
