@@ -130,6 +130,12 @@ def _decide(hits: list[tuple[str, str]], verdict: Verdict | None, text: str,
         kinds.discard("emergency")
     if "emergency" in kinds or label in EMERGENCY:
         return _emergency_decision(hits, verdict, topics)
+    if "refusal" in kinds and verdict is not None and verdict.units == 1 and \
+            not PERSONAL.search(text) and verdict.probabilities["pass"] >= SURE_BENIGN:
+        # A question about the world that a refusal rule's words match ("la quantité de
+        # crack vendue dans la rue a-t-elle changé ?"): no one asks for anything.
+        hits = [(k, n) for k, n in hits if k != "refusal"]
+        kinds.discard("refusal")
     if label == "refusal" and "refusal" not in kinds and not PERSONAL.search(text) and \
             verdict is not None and verdict.probabilities["refusal"] < IMPERSONAL_REFUSAL:
         label = max(("care", "pass", "out_of_scope"), key=verdict.probabilities.__getitem__)
