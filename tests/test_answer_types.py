@@ -15,6 +15,7 @@ from assistant.answer.answer_types import (
     figure_followers,
     gives_count,
     holds,
+    kind_words,
     learn_names,
     question_type,
     question_words,
@@ -368,3 +369,10 @@ def test_a_name_is_not_what_a_how_many_question_counts() -> None:
     assert counted_words("How many of Hidalgo's proposed sites were on the Grands Boulevards?") \
         == ["proposed", "sites"]
     assert counted_words("How many Charonnes officers are on call?") == ["officers"]
+
+
+def test_a_price_is_money_whatever_street_it_is_sold_in() -> None:
+    group = asked_things("What is the average street price of a crack rock in Paris?")[0]
+    assert asked_kinds(group) == ["money"]
+    assert kind_words(group, "money") == ["price"]
+    assert asked_kinds(asked_things("What is the street address of the halte?")[0]) == ["street"]

@@ -285,17 +285,23 @@ def test_distress_is_answered_with_care_and_crisis_lines(assistant) -> None:
 
 def test_a_paraphrase_close_in_meaning_is_held_to_fewer_of_its_words(assistant) -> None:
     """A question in other words than the source's shares few of its terms; a sentence this
-    close in meaning is held to the lower share (settings.answer.meaning_exempt_cosine).
-    A tuning question (tests/data/questions/tune_fresh.jsonl)."""
+    close in meaning is held to the lower share (settings.answer.meaning_exempt_cosine in the
+    retrieval model, meaning_exempt_meaning in the guard's multilingual encoder: either one
+    is enough). A tuning question (tests/data/questions/tune_fresh.jsonl)."""
     question = ("Is the crack plan aimed at the people who consume drugs or at something "
                 "else, according to Dagnaud?")
     settings = assistant.answerer.settings
-    exempt = settings.meaning_exempt_cosine
+    exempt = settings.meaning_exempt_cosine, settings.meaning_exempt_meaning
+    replies = {}
     try:
-        settings.meaning_exempt_cosine = 1.1  # off
-        strict = assistant.ask(question)
+        for name, cosine, meaning in (("strict", 1.1, 1.1), ("cosine", exempt[0], 1.1),
+                                      ("meaning", 1.1, exempt[1])):
+            settings.meaning_exempt_cosine, settings.meaning_exempt_meaning = cosine, meaning
+            replies[name] = assistant.ask(question)
     finally:
-        settings.meaning_exempt_cosine = exempt
-    relaxed = assistant.ask(question)
+        settings.meaning_exempt_cosine, settings.meaning_exempt_meaning = exempt
+    strict = replies["strict"]
     assert strict.kind == "no_answer" and "specific terms" in strict.trace["answerer"]["decision"]
-    assert relaxed.kind == "answer" and "crack plan" in relaxed.citations[0].quote
+    for name in ("cosine", "meaning"):
+        relaxed = replies[name]
+        assert relaxed.kind == "answer" and "crack plan" in relaxed.citations[0].quote, name

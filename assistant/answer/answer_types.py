@@ -483,6 +483,11 @@ def asked_kinds(group: list[str]) -> list[str]:
     return [k for k in _A["precedence"] if k in kinds][:1]
 
 
+def kind_words(group: list[str], kind: str) -> list[str]:
+    """The words of the group that name this kind ("price" in "average street price")."""
+    return [w for w in group if _ASKED_KINDS.get(w) == kind]
+
+
 def holds(kind: str, sentence: str, question_words: frozenset[str],
           names: Names | None = None) -> bool:
     """The sentence holds a value of this kind (strong or weak) that the question does not

@@ -32,6 +32,7 @@ from assistant.answer.answer_types import (
     gives_count,
     gives_quantity,
     holds,
+    kind_words,
     learn_names,
     question_type,
     question_words,
@@ -454,7 +455,8 @@ class SentenceAnswerer:
         """The term share asked for: lower when one of the sentences is close in meaning to
         the question (a paraphrase shares few of the source's words)."""
         st = self.settings
-        if any(x.cosine >= st.meaning_exempt_cosine for x in sentences):
+        if any(x.cosine >= st.meaning_exempt_cosine or x.meaning >= st.meaning_exempt_meaning
+               for x in sentences):
             return min(floor, st.cross_min_coverage)
         return floor
 
@@ -557,7 +559,10 @@ class SentenceAnswerer:
             if not kinds or any(holds(k, x.text, qwords, self.names(x.doc_id)) for k in kinds
                    for x in chosen):
                 continue
-            if any(self._mentions(query, x.text, x.doc_id, group) for x in chosen):
+            # The thing itself named: by the words that ask for it, not their modifiers
+            # ("average street price" is not named by "sold in the street").
+            named = kind_words(group, kinds[0])
+            if any(self._mentions(query, x.text, x.doc_id, named) for x in chosen):
                 continue
             return f"the question asks for its {' '.join(group)}; no quoted sentence gives it"
         return ""
