@@ -160,3 +160,16 @@ def test_an_english_count_over_a_french_sentence_counts_the_asked_thing(
         assert a.kind == "no_answer", a.text
     else:
         assert a.kind == "answer" and fact in a.text, a.text
+
+
+def test_a_translated_french_question_meets_a_french_passage_on_its_own_words() -> None:
+    """Against a French passage the question's own French words count, not the English
+    expansion a French passage cannot hold ("aeolian", "garden")."""
+    from assistant.search.retrieval import make_query
+    from assistant.settings import Settings
+
+    q = make_query("les gens de Stalingrad sont partis à Éole quand ?", "fr", Settings().retrieval)
+    assert "garden" in q.matcher.terms
+    assert q.native_matcher.terms == ["fr:stalingrad", "fr:part", "fr:eol"]
+    french = {"fr:stalingrad", "fr:part", "fr:eol", "=stalingrad", "=partis", "=eole"}
+    assert q.native_matcher.share(french) == 1.0 > q.matcher.share(french)

@@ -380,7 +380,7 @@ class SentenceAnswerer:
         own words cannot all be there: it is matched on its translation, and less is asked)."""
         if query.lang != self.lang.get(doc_id, "en"):
             return True, query.cross_matcher, self.settings.cross_min_coverage
-        return False, query.matcher, self.settings.min_coverage
+        return False, query.native_matcher, self.settings.min_coverage
 
     def _coverage(self, query: Query, texts: list[tuple[str, str]]) -> tuple[float, float, str]:
         """How much of the question's terms (doc_id, text) pairs hold, language by language

@@ -120,6 +120,20 @@ class Query:
         return TermMatcher.for_query(self)
 
     @cached_property
+    def native_matcher(self) -> TermMatcher:
+        """For passages in the question's own language, when it was translated: its own
+        words in its language's analysis ("partis", "Éole" against a French passage), not
+        their English translations, which a French passage cannot hold. (The re-rank keeps
+        `matcher`: counted this way, French chunks outranked the English evidence of French
+        questions on the English articles, 3 of the train part's facts lost.)"""
+        if self.lang == "en" or not (self.expansion or self.translated):
+            return self.matcher
+        pairs = [(w, t) for w, t in word_stems(self.original, self.lang)
+                 if t not in GENERIC_STEMS]
+        return TermMatcher(list(dict.fromkeys(t for _, t in pairs)),
+                           list(dict.fromkeys(surface_token(w, t) for w, t in pairs)))
+
+    @cached_property
     def cross_matcher(self) -> TermMatcher:
         """For passages in the other language: a translated question's terms without the
         words the glossary left in French (they cannot be in an English passage)."""
