@@ -178,6 +178,9 @@ TEXT = {
 MAX_TITLES = 5  # a no_answer reply names a few documents, not a whole archive
 
 
+_MAX_WORD_VECTORS = 20_000
+
+
 class SentenceVectors:
     """Sentence vectors of one encoder, embedded on first use and kept (the `keep` most
     recently used when set; None keeps every one)."""
@@ -242,6 +245,7 @@ class SentenceAnswerer:
         # question's, in any language, for the learned ranker.
         self._meaning = SentenceVectors(meaning, documents) if meaning is not None else None
         self.ranker = ranker
+        self._words: dict[str, np.ndarray] = {}  # see _word_vectors
         self._on_candidates: Callable[[list[ScoredSentence], Candidates, str], None] | None = None
         # The learned answer check (check.py) and, when training it, who sees its features.
         self.check = check
@@ -506,9 +510,20 @@ class SentenceAnswerer:
         others = [w for w in dict.fromkeys(sentence) if len(w) > 3 and not w.isdigit()]
         if self._meaning is None or not others:
             return None
-        vectors = np.asarray(self._meaning.embeddings.embed_documents(
-            [" ".join(counted), *others]), dtype=np.float32)
+        vectors = self._word_vectors([" ".join(counted), *others])
         return bool((vectors[1:] @ vectors[0]).max() >= self.settings.counted_min_cosine)
+
+    def _word_vectors(self, texts: list[str]) -> np.ndarray:
+        """Short texts in the multilingual encoder, each embedded once (a "how many" question
+        meets the same words in every candidate sentence)."""
+        assert self._meaning is not None
+        missing = [t for t in dict.fromkeys(texts) if t not in self._words]
+        if len(self._words) + len(missing) > _MAX_WORD_VECTORS:
+            self._words.clear()  # a large archive's vocabulary: 2 KB a word
+        if missing:
+            found = self._meaning.embeddings.embed_documents(missing)
+            self._words.update(zip(missing, np.asarray(found, dtype=np.float32), strict=True))
+        return np.stack([self._words[t] for t in texts])
 
     def _mentions(self, query: Query, text: str, doc_id: str, wanted: list[str]) -> bool | None:
         """Whether `text` (from `doc_id`) holds one of the question's words `wanted`: in the
