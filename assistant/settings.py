@@ -129,8 +129,8 @@ class AnswerSettings(BaseModel):
     # 79/88/64, 0.25 and 0.2 80/89/69; unanswerable tuning questions answered unchanged.
     meaning_exempt_meaning: float = 0.25
     # A figure in a passage of another language counts what the question counts when a word
-    # after it is this close to the counted words in the multilingual encoder, where no
-    # word table translates them (USE v3: translations 0.56-0.96, "beds" / "places" 0.47,
+    # of its sentence is this close to the counted words in the multilingual encoder, where
+    # no word table translates them (USE v3: translations 0.56-0.96, "beds" / "places" 0.47,
     # unrelated words 0.22-0.37).
     counted_min_cosine: float = 0.45
     # Weight of the answer-type match (assistant/answer/answer_types.py: a "how often"

@@ -246,6 +246,7 @@ class SentenceAnswerer:
         self._meaning = SentenceVectors(meaning, documents) if meaning is not None else None
         self.ranker = ranker
         self._words: dict[str, np.ndarray] = {}  # see _word_vectors
+        self._words_lock = threading.Lock()  # two questions may be answered at once
         self._on_candidates: Callable[[list[ScoredSentence], Candidates, str], None] | None = None
         # The learned answer check (check.py) and, when training it, who sees its features.
         self.check = check
@@ -517,13 +518,15 @@ class SentenceAnswerer:
         """Short texts in the multilingual encoder, each embedded once (a "how many" question
         meets the same words in every candidate sentence)."""
         assert self._meaning is not None
-        missing = [t for t in dict.fromkeys(texts) if t not in self._words]
-        if len(self._words) + len(missing) > _MAX_WORD_VECTORS:
-            self._words.clear()  # a large archive's vocabulary: 2 KB a word
-        if missing:
-            found = self._meaning.embeddings.embed_documents(missing)
-            self._words.update(zip(missing, np.asarray(found, dtype=np.float32), strict=True))
-        return np.stack([self._words[t] for t in texts])
+        with self._words_lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._words]
+            if len(self._words) + len(missing) > _MAX_WORD_VECTORS:
+                self._words.clear()  # a large archive's vocabulary: 2 KB a word
+                missing = list(dict.fromkeys(texts))
+            if missing:
+                found = self._meaning.embeddings.embed_documents(missing)
+                self._words.update(zip(missing, np.asarray(found, np.float32), strict=True))
+            return np.stack([self._words[t] for t in texts])
 
     def _mentions(self, query: Query, text: str, doc_id: str, wanted: list[str]) -> bool | None:
         """Whether `text` (from `doc_id`) holds one of the question's words `wanted`: in the

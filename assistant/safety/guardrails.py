@@ -115,27 +115,36 @@ def _emergency_decision(hits: list[tuple[str, str]], verdict: Verdict | None,
                     "emergency_medical" if medical else "emergency_suicide")
 
 
+def _sure_benign(verdict: Verdict | None, labels: tuple[str, ...]) -> bool:
+    """A rule is overruled only on a short message (one unit: in a long one the whole
+    message's reading says nothing of the sentence the rule fired on) that the classifier
+    reads as one of `labels` with at least SURE_BENIGN."""
+    return verdict is not None and verdict.units == 1 and \
+        sum(verdict.probabilities[x] for x in labels) >= SURE_BENIGN
+
+
+def _without(hits: list[tuple[str, str]], kind: str
+             ) -> tuple[list[tuple[str, str]], set[str]]:
+    """The rule hits but those of `kind`, and the kinds left."""
+    kept = [(k, n) for k, n in hits if k != kind]
+    return kept, {k for k, _ in kept}
+
+
 def _decide(hits: list[tuple[str, str]], verdict: Verdict | None, text: str,
             topics: list[str]) -> Decision:
     """Rules and classifier together, most severe first (the language is set by the caller)."""
     kinds = {k for k, _ in hits}
     label = verdict.label if verdict else ""
-    if "emergency" in kinds and verdict is not None and label not in EMERGENCY and \
-            verdict.units == 1 and \
-            verdict.probabilities["pass"] + verdict.probabilities["out_of_scope"] >= SURE_BENIGN:
-        # "my laptop is not responding", "is chest pain a side effect of crack?" (short
-        # messages only: in a long one the whole-message reading says nothing of the
-        # sentence the rule fired on)
-        hits = [(k, n) for k, n in hits if k != "emergency"]
-        kinds.discard("emergency")
+    if "emergency" in kinds and label not in EMERGENCY and \
+            _sure_benign(verdict, ("pass", "out_of_scope")):
+        # "my laptop is not responding", "is chest pain a side effect of crack?"
+        hits, kinds = _without(hits, "emergency")
     if "emergency" in kinds or label in EMERGENCY:
         return _emergency_decision(hits, verdict, topics)
-    if "refusal" in kinds and verdict is not None and verdict.units == 1 and \
-            not PERSONAL.search(text) and verdict.probabilities["pass"] >= SURE_BENIGN:
+    if "refusal" in kinds and not PERSONAL.search(text) and _sure_benign(verdict, ("pass",)):
         # A question about the world that a refusal rule's words match ("la quantité de
         # crack vendue dans la rue a-t-elle changé ?"): no one asks for anything.
-        hits = [(k, n) for k, n in hits if k != "refusal"]
-        kinds.discard("refusal")
+        hits, kinds = _without(hits, "refusal")
     if label == "refusal" and "refusal" not in kinds and not PERSONAL.search(text) and \
             verdict is not None and verdict.probabilities["refusal"] < IMPERSONAL_REFUSAL:
         label = max(("care", "pass", "out_of_scope"), key=verdict.probabilities.__getitem__)

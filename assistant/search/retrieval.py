@@ -128,10 +128,7 @@ class Query:
         questions on the English articles, 3 of the train part's facts lost.)"""
         if self.lang == "en" or not (self.expansion or self.translated):
             return self.matcher
-        pairs = [(w, t) for w, t in word_stems(self.original, self.lang)
-                 if t not in GENERIC_STEMS]
-        return TermMatcher(list(dict.fromkeys(t for _, t in pairs)),
-                           list(dict.fromkeys(surface_token(w, t) for w, t in pairs)))
+        return TermMatcher(*_terms_and_surfaces(_specific_pairs(self.original, self.lang)))
 
     @cached_property
     def cross_matcher(self) -> TermMatcher:
@@ -445,8 +442,7 @@ def specific_words(query: Query, translated_only: bool = False
     """The question's content stems, minus words that say nothing in this domain; the
     surface tokens (`surface_token`) of the words behind them; and each stem's French
     stems, which a French passage holds instead."""
-    pairs = [(w, s) for w, s in word_stems(_specific_text(query, translated_only))
-             if s not in GENERIC_STEMS]
+    pairs = _specific_pairs(_specific_text(query, translated_only))
     french: dict[str, set[str]] = {}
     for (_, stem), fr in zip(pairs, foreign_stems([w for w, _ in pairs]), strict=True):
         french.setdefault(stem, set()).add(fr)
@@ -455,8 +451,18 @@ def specific_words(query: Query, translated_only: bool = False
     for word, stem in pairs:
         for alt in query.alternatives.get(word, ()):
             french[stem].update([*(s for _, s in word_stems(alt)), *foreign_stems([alt])])
+    return (*_terms_and_surfaces(pairs), french)
+
+
+def _specific_pairs(text: str, lang: str = "en") -> list[tuple[str, str]]:
+    """(word, stem) of the text's content words, minus those that say nothing here."""
+    return [(w, s) for w, s in word_stems(text, lang) if s not in GENERIC_STEMS]
+
+
+def _terms_and_surfaces(pairs: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """The distinct stems, and the surface tokens (`surface_token`) of the words behind them."""
     return (list(dict.fromkeys(s for _, s in pairs)),
-            list(dict.fromkeys(surface_token(w, s) for w, s in pairs)), french)
+            list(dict.fromkeys(surface_token(w, s) for w, s in pairs)))
 
 
 @lru_cache(maxsize=1)
