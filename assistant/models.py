@@ -84,6 +84,7 @@ class Passage:
     bm25_rank: int | None = None
     fused: float = 0.0  # reciprocal rank fusion of the dense and BM25 ranks
     coverage: float | None = None  # share of the question's specific terms in the chunk
+    meaning: float | None = None  # cosine to the question in the multilingual encoder
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -134,6 +134,8 @@ class _Turn:
     question_vector: list[float] | None = None
     on_token: Callable[[str], None] | None = None  # receives the model's draft as it comes
     query_vector: list[float] = field(default_factory=list)
+    # The question as answered in the guard's multilingual encoder (`Assistant.meaning_vector`).
+    meaning: np.ndarray | None = None
     answer: Answer | None = None
 
 
@@ -165,6 +167,9 @@ class Assistant:
         self.care = CareDirectory.load(self.settings.paths.care_directory)
         self.guardrails = Guardrails.load(self.care)
         self.guardrails.warm()
+        if self.guardrails.classifier is not None and self.guardrails.encoder_name:
+            self.retriever.use_meaning(self.guardrails.classifier.encoder,
+                                       self.guardrails.encoder_name)
         meaning, ranker = self._make_ranker()
         self.answerer = SentenceAnswerer(
             self.embeddings, self.documents, self.settings.answer,
@@ -203,15 +208,19 @@ class Assistant:
         return check
 
     def meaning_vector(self, turn: _Turn) -> np.ndarray | None:
-        """The question as answered, in the guard's encoder: the guard's own vector when the
-        question was not rewritten."""
-        if not self.answerer.wants_meaning or self.guardrails.classifier is None:
-            return None
+        """The question as answered, in the guard's encoder, for the re-rank and the answerer:
+        the guard's own vector when the question was not rewritten. Made once a turn."""
+        wanted = self.answerer.wants_meaning or self.retriever.meaning is not None
+        if turn.meaning is not None or not wanted or self.guardrails.classifier is None:
+            return turn.meaning
         verdict = turn.decision.verdict if turn.decision is not None else None
         if verdict is not None and verdict.vector is not None and \
                 (turn.rewritten or turn.question) == turn.question:
-            return verdict.vector
-        return self.guardrails.classifier.encoder.embed_array([turn.rewritten or turn.question])[0]
+            turn.meaning = verdict.vector
+        else:
+            encoder = self.guardrails.classifier.encoder
+            turn.meaning = encoder.embed_array([turn.rewritten or turn.question])[0]
+        return turn.meaning
 
     def _make_translations(self, background: bool) -> WordTranslations | None:
         """French words to English corpus words, through the guard's multilingual encoder."""
@@ -308,7 +317,8 @@ class Assistant:
         t0 = time.perf_counter()
         query = turn.query
         assert query is not None
-        turn.passages = self.retriever.retrieve(query, turn.query_vector)
+        turn.passages = self.retriever.retrieve(query, turn.query_vector,
+                                                self.meaning_vector(turn))
         turn.trace["query"] = {
             "dense_text": query.dense_text,
             "bm25_terms": query.terms,
@@ -328,7 +338,7 @@ class Assistant:
         carried = with_topic(turn.question, turn.history)
         if carried is None:
             return turn
-        retry = replace(turn, rewritten=carried[0], answer=None, passages=[],
+        retry = replace(turn, rewritten=carried[0], answer=None, passages=[], meaning=None,
                         trace={**turn.trace, "rewrite": {"question": carried[0],
                                                          "why": carried[1]}},
                         timings=dict(turn.timings))

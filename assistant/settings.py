@@ -101,6 +101,12 @@ class RetrievalSettings(BaseModel):
     # matches the question's own terms (bench/bench_scale.py, evidence@5).
     rerank: bool = True
     rerank_cosine_weight: float = 0.5  # the rest weighs term coverage
+    # That score is then mixed with the cosine in the guard's multilingual encoder (USE), by
+    # this weight (0 turns it off): the retrieval model reads French poorly, and across
+    # languages the terms hardly match (bench/bench_french.py). Its chunk vectors are made
+    # once (index_dir/meaning/, about 3 ms a chunk), up to `meaning_max_chunks` chunks.
+    rerank_meaning_weight: float = 0.3
+    meaning_max_chunks: int = 50_000
 
 
 class AnswerSettings(BaseModel):

@@ -286,7 +286,7 @@ def test_staff_tab_needs_the_password_and_shows_the_trace(page: WebDriver) -> No
     text = view.text
     assert "Guardrail decision" in text
     assert "Which sites did Anne Hidalgo propose for crack users' care in the 19th?" in text
-    for col in ("dense", "BM25", "fused (RRF)", "terms", "score"):
+    for col in ("dense", "BM25", "fused (RRF)", "terms", "meaning", "score"):
         assert col in text
     assert "Timings" in text and "total" in text and " ms" in text
     rows = view.find_elements(By.CSS_SELECTOR, "table:not(.kv) tr")

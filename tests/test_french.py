@@ -14,6 +14,7 @@ import pytest
 
 from assistant.evaluation import evaluate, load_questions
 from assistant.ingest.indexing import ingest
+from assistant.search.retrieval import make_query
 from assistant.service import Assistant
 from assistant.text.analysis import index_tokens, lexical_tokens
 from tests.conftest import DEV_QUESTIONS, copy_corpus, make_settings
@@ -173,3 +174,36 @@ def test_a_translated_french_question_meets_a_french_passage_on_its_own_words() 
     assert q.native_matcher.terms == ["fr:stalingrad", "fr:part", "fr:eol"]
     french = {"fr:stalingrad", "fr:part", "fr:eol", "=stalingrad", "=partis", "=eole"}
     assert q.native_matcher.share(french) == 1.0 > q.matcher.share(french)
+
+
+def _retrieved_with_and_without_meaning(assistant: Assistant, question: str, lang: str
+                                        ) -> tuple[list, list]:
+    r = assistant.retriever
+    query = make_query(question, lang, assistant.settings.retrieval, assistant.translations)
+    vector = r.query_vector(query, assistant.embeddings.embed_query(query.dense_text))
+    meaning = assistant.guardrails.classifier.encoder.embed_array([question])[0]
+    return r.retrieve(query, vector), r.retrieve(query, vector, meaning)
+
+
+@pytest.mark.parametrize("question, lang, evidence", [
+    ("How many solutions did Hidalgo propose in her August 2021 letter to Castex?", "en",
+     "quatre solutions"),
+    ("Qu'a conclu l'audit flash sur les résultats du plan crack ?", "fr",
+     "réels mais partiels"),
+])
+def test_the_re_rank_reads_each_passage_in_the_multilingual_encoder(
+        bilingual: Assistant, question: str, lang: str, evidence: str) -> None:
+    """Without the guard's multilingual encoder, the French evidence of these questions is
+    outside the top 5 (an English question on a French passage, and a French paraphrase
+    whose words the passage does not use); with it, it is in."""
+    table = bilingual.retriever.table
+    assert bilingual.retriever.meaning is not None
+    assert bilingual.retriever.meaning.shape == (len(table), 512)
+    plain, read = _retrieved_with_and_without_meaning(bilingual, question, lang)
+    assert not any(evidence in p.text for p in plain)
+    assert any(evidence in p.text for p in read), [p.text[:60] for p in read]
+    assert all(p.meaning is None for p in plain)
+    # Each passage's meaning score is its cosine with the question in that encoder.
+    encoder = bilingual.guardrails.classifier.encoder
+    q, top = encoder.embed_array([question])[0], read[0]
+    assert top.meaning == pytest.approx(float(encoder.embed_array([top.text])[0] @ q), abs=1e-3)

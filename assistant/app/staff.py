@@ -84,15 +84,16 @@ def render_staff(turn: dict[str, Any] | None) -> str:
             f'<td class="num">{_fmt(p["bm25"])}</td><td class="num">{_fmt(p["bm25_rank"])}</td>'
             f'<td class="num">{_fmt(p.get("fused"))}</td>'
             f'<td class="num">{_fmt(p.get("coverage"))}</td>'
+            f'<td class="num">{_fmt(p.get("meaning"))}</td>'
             f'<td class="num">{_fmt(p["score"])}</td>'
             f"<td>{esc(p['text'][:400])}{'…' if len(p['text']) > 400 else ''}</td></tr>"
         )
     parts.append(
         f"<h4>Retrieved passages ({len(rows)})</h4>"
         "<table><tr><th>#</th><th>document / chunk</th><th>dense</th><th>rank</th>"
-        "<th>BM25</th><th>rank</th><th>fused (RRF)</th><th>terms</th><th>score</th>"
-        "<th>text</th></tr>"
-        + ("".join(rows) or '<tr><td colspan="10">none: no retrieval for this reply</td></tr>')
+        "<th>BM25</th><th>rank</th><th>fused (RRF)</th><th>terms</th><th>meaning</th>"
+        "<th>score</th><th>text</th></tr>"
+        + ("".join(rows) or '<tr><td colspan="11">none: no retrieval for this reply</td></tr>')
         + "</table>"
     )
     timings = {k: f"{v:.1f} ms" for k, v in (turn.get("timings_ms") or {}).items()}
@@ -132,7 +133,7 @@ def _passage_json(p: Passage) -> dict[str, Any]:
         "doc_id": p.doc_id, "chunk_id": p.chunk_id, "title": p.title, "text": p.text,
         "start": p.start, "end": p.end, "score": p.score, "dense": p.dense, "bm25": p.bm25,
         "dense_rank": p.dense_rank, "bm25_rank": p.bm25_rank, "fused": p.fused,
-        "coverage": p.coverage,
+        "coverage": p.coverage, "meaning": p.meaning,
     }
 
 

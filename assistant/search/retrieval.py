@@ -9,10 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import simsimd
+from langchain_core.embeddings import Embeddings
 
 from assistant.models import Passage
 from assistant.search.lexicon import WordTranslations
 from assistant.settings import RetrievalSettings
+from assistant.store.meaning import open_meaning
 from assistant.store.sidecar import ChunkTable, open_table
 from assistant.store.vectorstore import VectorIndex
 from assistant.text.analysis import (
@@ -184,6 +186,8 @@ class HybridRetriever:
         self.index = index
         self.settings = settings
         self.table = table if table is not None else open_table(index, index_tokens)
+        # Each chunk in the multilingual encoder (`use_meaning`), for the re-rank.
+        self.meaning: np.ndarray | None = None
         self.bm25 = self.table.bm25
         self._vocab = self.bm25.vocab_dict if self.bm25 is not None else {}
         self._titles = _title_index(self.table.docs)
@@ -246,10 +250,21 @@ class HybridRetriever:
         found = [rows[cid] for cid, _ in self.index.dense_search_by_vector(q, k) if cid in rows]
         return np.asarray(found, dtype=np.int64), None
 
-    def retrieve(self, query: Query, query_vector: list[float]) -> list[Passage]:
+    def use_meaning(self, encoder: Embeddings, encoder_name: str) -> None:
+        """Re-rank with the chunks' vectors in `encoder` too (assistant/store/meaning.py)."""
+        if not self.settings.rerank_meaning_weight:
+            return
+        self.meaning = open_meaning(self.index.settings.paths.index_dir, self.table, encoder,
+                                    encoder_name, self.settings.meaning_max_chunks,
+                                    read_only=bool(self.index.read_only))
+
+    def retrieve(self, query: Query, query_vector: list[float],
+                 meaning_vector: np.ndarray | None = None) -> list[Passage]:
         """Fused top-k passages, each with its dense, BM25 and fused scores.
 
         Passages whose cosine similarity is under the score floor are dropped.
+        `meaning_vector` is the question in the multilingual encoder, when the chunks have
+        theirs (`use_meaning`).
         """
         if not len(self.table):
             return []
@@ -277,10 +292,18 @@ class HybridRetriever:
         cosine = cosines[ranked] if cosines is not None else _dot(self.table.vectors[ranked], q)
         coverage: np.ndarray | None = None
         score = fused.astype(np.float32)
+        meaning = None
+        if self.meaning is not None and meaning_vector is not None:
+            meaning = self.meaning[ranked] @ np.asarray(meaning_vector, np.float32)
         if s.rerank:
             coverage = self.coverage(ranked, query.matcher)
             w = s.rerank_cosine_weight
             score = w * cosine + (1 - w) * coverage
+            if meaning is not None:
+                # The multilingual encoder reads a French passage for an English question
+                # (and the reverse) where the retrieval model and the terms cannot.
+                m = s.rerank_meaning_weight
+                score = (1 - m) * score + m * meaning
         order = np.argsort(-score, kind="stable")  # ties keep the RRF order
         passages: list[Passage] = []
         for j in order.tolist():
@@ -308,6 +331,7 @@ class HybridRetriever:
                     bm25_rank=b_rank,
                     fused=float(fused[j]),
                     coverage=float(coverage[j]) if coverage is not None else None,
+                    meaning=float(meaning[j]) if meaning is not None else None,
                 )
             )
             if len(passages) == s.top_k:
