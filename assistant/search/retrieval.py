@@ -292,9 +292,7 @@ class HybridRetriever:
         cosine = cosines[ranked] if cosines is not None else _dot(self.table.vectors[ranked], q)
         coverage: np.ndarray | None = None
         score = fused.astype(np.float32)
-        meaning = None
-        if self.meaning is not None and meaning_vector is not None:
-            meaning = self.meaning[ranked] @ np.asarray(meaning_vector, np.float32)
+        meaning = self._meaning_of(ranked, meaning_vector)
         if s.rerank:
             coverage = self.coverage(ranked, query.matcher)
             w = s.rerank_cosine_weight
@@ -337,6 +335,11 @@ class HybridRetriever:
             if len(passages) == s.top_k:
                 break
         return passages
+
+    def _meaning_of(self, rows: np.ndarray, vector: np.ndarray | None) -> np.ndarray | None:
+        if self.meaning is None or vector is None:
+            return None
+        return self.meaning[rows] @ np.asarray(vector, np.float32)
 
     def coverage(self, rows: list[int] | np.ndarray, matcher: TermMatcher) -> np.ndarray:
         """The share of the matcher's terms each row's chunk or its document's title
