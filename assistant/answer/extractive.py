@@ -416,11 +416,13 @@ class SentenceAnswerer:
         if unknown:
             return Draft([], 0.0, 0.0, False, f"the sources never mention: {', '.join(unknown)}")
         typed = (answer_type, question_words(query.original))
+        meaning = None
+        if self._meaning is not None and meaning_vector is not None:
+            meaning = np.asarray(self._meaning.get(keys)) @ np.asarray(meaning_vector, np.float32)
         scored = self._score(keys, np.asarray(query_vector, dtype=np.float32), query, typed,
-                             previous)
-        if self.wants_meaning and meaning_vector is not None:
-            scored = self._rank(scored, quoted, np.asarray(meaning_vector, np.float32),
-                                answer_type)
+                             previous, meaning)
+        if self.wants_meaning and meaning is not None:
+            scored = self._rank(scored, quoted, answer_type)
         scored = self._from_answering_passages(scored, passages, names, query)
         coverage, min_coverage, missing = self._coverage(
             query, [(p.doc_id, p.text) for p in passages])
@@ -587,13 +589,16 @@ class SentenceAnswerer:
 
     def _score(self, keys: list[tuple[str, int, int]], q: np.ndarray, query: Query,
                typed: tuple[AnswerType, frozenset[str]] = ("", frozenset()),
-               previous: PreviousReply | None = None) -> list[ScoredSentence]:
+               previous: PreviousReply | None = None, meaning: np.ndarray | None = None
+               ) -> list[ScoredSentence]:
         """Every candidate sentence scored by meaning, by the question's terms and by whether
         it holds the kind of answer asked for (`typed`: the type and the question's words),
         best first."""
         st = self.settings
         scored: list[ScoredSentence] = []
-        for (doc_id, s, e), vec in zip(keys, self._sentence_vectors(keys), strict=True):
+        vectors = self._sentence_vectors(keys)
+        meanings = meaning.tolist() if meaning is not None else [0.0] * len(keys)
+        for (doc_id, s, e), vec, read in zip(keys, vectors, meanings, strict=True):
             text = self.documents[doc_id]["text"][s:e]
             stems = set(self.tokens(text, doc_id))
             start = self.context_start(doc_id, s, e) if st.context_terms else s
@@ -603,7 +608,10 @@ class SentenceAnswerer:
             overlap = matcher.share(stems)
             cosine = float(np.dot(vec, q))
             title = self.documents[doc_id]["title"]
-            base = 0.6 * cosine + 0.4 * overlap
+            # Meaning as the closer of the two encoders reads it: the multilingual one meets
+            # a sentence in the other language where the retrieval model does not.
+            close = max(cosine, read) if st.hand_meaning else cosine
+            base = 0.6 * close + 0.4 * overlap
             match, kind = answer_match(typed[0], text, typed[1], self.names(doc_id),
                                        vague=st.answer_type_vague)
             found = frozenset(matcher.found(stems))
@@ -611,7 +619,7 @@ class SentenceAnswerer:
             scored.append(ScoredSentence(
                 doc_id, title, s, e, text, cosine, overlap,
                 base + st.answer_type_weight * match + st.flow_weight * moved, found, base,
-                match, kind, flow=moved))
+                match, kind, meaning=read, flow=moved))
         scored.sort(key=lambda x: -x.score)
         return scored
 
@@ -630,11 +638,11 @@ class SentenceAnswerer:
         self._on_candidates = callback
 
     def _rank(self, scored: list[ScoredSentence], passages: list[Passage],
-              meaning_vector: np.ndarray, answer_type: AnswerType) -> list[ScoredSentence]:
+              answer_type: AnswerType) -> list[ScoredSentence]:
         """The sentences in the ranker's order, each scored by its probability of answering."""
         assert self._meaning is not None
         keys = [(x.doc_id, x.start, x.end) for x in scored]
-        meaning = np.asarray(self._meaning.get(keys)) @ meaning_vector
+        meaning = np.asarray([x.meaning for x in scored])  # read in `_score`
         ranks = [next((i for i, p in enumerate(passages)
                        if p.doc_id == d and p.start < e and s < p.end), len(passages))
                  for d, s, e in keys]
