@@ -12,11 +12,13 @@ from assistant.answer.answer_types import (
     asks_for_figure,
     counted_words,
     counts_money,
+    counts_things,
     figure_followers,
     gives_count,
     holds,
     kind_words,
     learn_names,
+    only_sums,
     question_type,
     question_words,
     speakers,
@@ -376,3 +378,25 @@ def test_a_price_is_money_whatever_street_it_is_sold_in() -> None:
     assert asked_kinds(group) == ["money"]
     assert kind_words(group, "money") == ["price"]
     assert asked_kinds(asked_things("What is the street address of the halte?")[0]) == ["street"]
+
+
+@pytest.mark.parametrize("sentence, sums", [
+    ("Au lancement du plan crack, 3 millions d'euros ont été engagés.", True),
+    ("environ 25 millions d'euros avaient été dépensés en trois ans", True),
+    ("Le plan crack comptait 33 actions.", False),
+    ("It costs €5 a pipe for the 200 people who come.", False),
+])
+def test_a_sentence_whose_figures_are_all_sums(sentence: str, sums: bool) -> None:
+    assert only_sums(sentence) is sums
+
+
+def test_a_sum_counts_no_signatories_but_answers_how_much(assistant) -> None:
+    """"signatories" and "engagés" are close in the multilingual encoder (0.54), so the euros
+    sentence once answered "how many signatories"; the sources give no such figure."""
+    assert counts_things("How many signatories did the 2019 plan have?")
+    assert not counts_things("And how much had been planned?")
+    a = assistant.ask("How many signatories did the 2019 plan have?")
+    assert "euros" not in a.text, a.text
+    assert a.kind == "no_answer"
+    a = assistant.ask("How much money was committed when the Paris crack plan was launched?")
+    assert a.kind == "answer" and "3 millions d'euros" in a.text, a.text

@@ -184,6 +184,25 @@ def figure_followers(sentence: str, *, vague: bool = False) -> list[str]:
             for w in tokens[i + 1:i + 1 + _COUNT_WINDOW]]
 
 
+_COUNTS_THINGS = _patterns(_T["how_many_things"])
+
+
+def counts_things(question: str) -> bool:
+    """The question counts things ("how many signatories"), not an amount that may be money
+    ("how much had been planned?")."""
+    text = question_text(question)
+    return any(p.search(text) for p in _COUNTS_THINGS)
+
+
+def only_sums(sentence: str) -> bool:
+    """Every figure of the sentence is a sum of money ("3 millions d'euros ont été
+    engagés"): it counts no signatories, sites or people."""
+    tokens = words(_not_counts(_folded(sentence)).replace("€", " euros "))
+    figures = [i for i, t in enumerate(tokens) if _quantity(t, False)]
+    return bool(figures) and all(_CURRENCY & set(tokens[i + 1:i + 1 + _COUNT_WINDOW])
+                                 for i in figures)
+
+
 def gives_quantity(text: str) -> bool:
     """The text states a figure, or a quantity in words ("many", "de nombreuses")."""
     return gives_count(text) or bool(_VAGUE & set(words(_folded(text))))

@@ -28,12 +28,14 @@ from assistant.answer.answer_types import (
     asks_money,
     counted_words,
     counts_money,
+    counts_things,
     figure_followers,
     gives_count,
     gives_quantity,
     holds,
     kind_words,
     learn_names,
+    only_sums,
     question_type,
     question_words,
     speakers,
@@ -500,6 +502,8 @@ class SentenceAnswerer:
         followers = figure_followers(x.text, vague=vague)
         if asks_money(counted):  # in any language, a sum is told by its currency
             return counts_money(counted, followers)
+        if counts_things(query.original) and only_sums(x.text):  # nor a sum anything else
+            return False
         found = self._mentions(query, " ".join(followers), x.doc_id, counted)
         if found is None:
             found = self._translates(counted, content_words(x.text))
