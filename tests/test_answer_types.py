@@ -400,3 +400,14 @@ def test_a_sum_counts_no_signatories_but_answers_how_much(assistant) -> None:
     assert a.kind == "no_answer"
     a = assistant.ask("How much money was committed when the Paris crack plan was launched?")
     assert a.kind == "answer" and "3 millions d'euros" in a.text, a.text
+
+
+def test_a_month_or_an_abbreviation_is_named_in_either_language(assistant) -> None:
+    """"September" is named by "septembre" and "the PM" by "Prime Minister": neither turns
+    the question away as naming something the sources never mention."""
+    a = assistant.ask("Where were crack users relocated in September 2021?")
+    assert a.kind == "answer", a.trace.get("answerer")
+    assert "24 septembre 2021" in a.text and "Forceval" in a.text
+    a = assistant.ask("What did Hidalgo ask the PM for?")
+    assert a.kind == "answer", a.trace.get("answerer")
+    assert "Prime Minister" in a.text

@@ -49,7 +49,15 @@ from assistant.search.retrieval import GENERIC_STEMS, Query, TermMatcher
 from assistant.settings import AnswerSettings
 from assistant.text.analysis import lexical_tokens
 from assistant.text.contact import voice
-from assistant.text.language import Lang, content_words, fold, format_int, words
+from assistant.text.language import (
+    Lang,
+    calendar_translation,
+    content_words,
+    fold,
+    format_int,
+    spelled_out,
+    words,
+)
 
 # Openings that lean on the sentence before: pronouns, and connectives that answer it ("but
 # the important thing is...", "today, the numbers are very low"), in English and French.
@@ -87,8 +95,11 @@ def named_terms(query: Query) -> dict[str, str]:
 
 
 def name_forms(stem: str, word: str) -> frozenset[str]:
-    """What text must hold to name `word`: its English or its French stem."""
-    return frozenset((stem, *lexical_tokens(word, "fr")))
+    """What text must hold to name `word`: its English or its French stem (a month or day
+    in either language: "September" is named by "septembre")."""
+    others = [w for w in (calendar_translation(word), *spelled_out(word)) if w]
+    extra = [t for w in others for t in (*lexical_tokens(w), *lexical_tokens(w, "fr"))]
+    return frozenset((stem, *lexical_tokens(word, "fr"), *extra))
 
 
 _SENTENCE_END = re.compile(r"[.!?…]+[”\"»’)\]]*(?=\s)|\n\s*\n|\n")

@@ -95,6 +95,25 @@ def capitalised_words(text: str) -> list[str]:
     return [w for m in _CAPITALISED.finditer(text) for w in words(m.group())]
 
 
+_CALENDAR: dict[str, str] = {}
+for _pair in str(_TABLES["calendar_pairs"]).split():
+    _en, _fr = _pair.split(":")
+    _CALENDAR[_en], _CALENDAR[_fr] = _fr, _en
+
+
+def calendar_translation(word: str) -> str | None:
+    """The month or day in the other language ("September" -> "septembre"), folded."""
+    return _CALENDAR.get(fold(word))
+
+
+_ABBREVIATIONS: dict[str, list[str]] = {k: list(v) for k, v in _TABLES["abbreviations"].items()}
+
+
+def spelled_out(word: str) -> list[str]:
+    """The words an abbreviation stands for ("PM" -> prime, minister, ...), or []."""
+    return _ABBREVIATIONS.get(fold(word), [])
+
+
 _ELISIONS = _word_list("elisions")
 
 EN_STOP = _word_list("en_stop")
