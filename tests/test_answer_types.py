@@ -25,6 +25,7 @@ from assistant.answer.answer_types import (
     spoken_to_only,
 )
 from assistant.search.retrieval import make_query
+from assistant.text.analysis import lexical_tokens
 from assistant.text.language import detect_language, words
 
 
@@ -411,3 +412,17 @@ def test_a_month_or_an_abbreviation_is_named_in_either_language(assistant) -> No
     a = assistant.ask("What did Hidalgo ask the PM for?")
     assert a.kind == "answer", a.trace.get("answerer")
     assert "Prime Minister" in a.text
+
+
+@pytest.mark.parametrize("british, american", [
+    ("neighbourhoods", "neighborhoods"), ("recognised", "recognized"),
+    ("hospitalisation", "hospitalization"), ("analysed", "analyzed"), ("centre", "center"),
+    ("travelling", "traveling"), ("behaviour", "behavior"), ("offence", "offense"),
+])
+def test_british_and_american_spellings_stem_alike(british: str, american: str) -> None:
+    assert lexical_tokens(british) == lexical_tokens(american)
+
+
+def test_french_words_are_not_read_as_british() -> None:
+    """"analyse" is French too: the spelling rule is for English text only."""
+    assert lexical_tokens("analyse", "fr") != lexical_tokens("analyze", "fr")

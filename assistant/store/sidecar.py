@@ -47,7 +47,9 @@ Tokenizer = Callable[[str, str], list[str]]  # (text, language) -> tokens
 def tokenizer_name(tokenize: Tokenizer) -> str:
     """Names the tokenizer in the manifest: a table built with another one is stale. A
     tokenizer whose output changes takes a new name."""
-    return f"{tokenize.__module__}.{tokenize.__qualname__}"
+    name = f"{tokenize.__module__}.{tokenize.__qualname__}"
+    version = getattr(tokenize, "version", None)
+    return f"{name}:{version}" if version else name
 
 
 def content_hash(ids: Iterable[str], fingerprint: dict[str, Any] | None) -> str:

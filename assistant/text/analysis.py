@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import Stemmer
 
-from assistant.text.language import content_words
+from assistant.text.language import american, content_words
 
 STEMMERS = {"en": "english", "fr": "french"}
 
@@ -32,7 +32,14 @@ def lexical_tokens(text: str, lang: str = "en") -> list[str]:
 
 def uncached_lexical_tokens(text: str, lang: str = "en") -> list[str]:
     """`lexical_tokens` for bulk work that would only churn the cache."""
-    return _tagged(stemmer(lang).stemWords(content_words(text)), lang)
+    return _stems(content_words(text), lang)
+
+
+def _stems(words: list[str], lang: str) -> list[str]:
+    """Each word's stem in the language, an English word read in American spelling first."""
+    if lang == "fr":
+        return _tagged(stemmer("fr").stemWords(words), "fr")
+    return stemmer(lang).stemWords([american(w) for w in words])
 
 
 def _tagged(stems: list[str], lang: str) -> list[str]:
@@ -51,7 +58,7 @@ FRENCH = "fr:"
 
 def word_stems(text: str, lang: str = "en") -> list[tuple[str, str]]:
     words = content_words(text)
-    return list(zip(words, _tagged(stemmer(lang).stemWords(words), lang), strict=True))
+    return list(zip(words, _stems(words, lang), strict=True))
 
 
 def foreign_stems(words: list[str]) -> list[str]:
@@ -76,6 +83,11 @@ def index_tokens(text: str, lang: str = "en") -> list[str]:
     keyword-repeat filter does the same).
     """
     return with_surfaces(word_stems(text, lang))
+
+
+# The sidecar records the tokenizer by name and version: a table built by an earlier one
+# (before British spellings were read as American: 2) is rebuilt.
+index_tokens.version = 2  # type: ignore[attr-defined]
 
 
 def with_surfaces(pairs: Iterable[tuple[str, str]]) -> list[str]:

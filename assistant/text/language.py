@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -112,6 +113,25 @@ _ABBREVIATIONS: dict[str, list[str]] = {k: list(v) for k, v in _TABLES["abbrevia
 def spelled_out(word: str) -> list[str]:
     """The words an abbreviation stands for ("PM" -> prime, minister, ...), or []."""
     return _ABBREVIATIONS.get(fold(word), [])
+
+
+_BRITISH = sorted((tuple(p.split(":")) for p in str(_TABLES["british_starts"]).split()),
+                  key=lambda p: -len(p[0]))
+_ISE = re.compile(r"^(\w{3,})is(e|es|ed|ing|ation|ations|er|ers)$")
+_YSE = re.compile(r"^(\w+)ys(e|es|ed|ing|er|ers)$")
+
+
+@lru_cache(maxsize=50_000)
+def american(word: str) -> str:
+    """A folded English word in American spelling ("neighbourhood" -> "neighborhood",
+    "recognised" -> "recognized"), so both spellings stem alike. Applied to questions and
+    passages alike, a word that only looks British ("promise" -> "promize") still meets
+    itself."""
+    for british, us in _BRITISH:
+        if word.startswith(british):
+            word = us + word[len(british):]
+            break
+    return _YSE.sub(r"\1yz\2", _ISE.sub(r"\1iz\2", word))
 
 
 _ELISIONS = _word_list("elisions")
