@@ -107,14 +107,14 @@ def test_stale_sidecar_is_rebuilt_and_an_unchanged_ingest_leaves_it(scratch: Set
     assert load(folder).text(0) == table.text(0)  # and it was written back
 
     # A table whose BM25 was built by another tokenizer is stale too.
-    assert table.manifest["tokenizer"] == "assistant.text.analysis.index_tokens:2"
+    assert table.manifest["tokenizer"] == "assistant.text.analysis.index_tokens:3"
     assert "=brings" in table.bm25.vocab_dict and "bring" in table.bm25.vocab_dict
     # ... and so is one built by an earlier version of the same tokenizer.
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     manifest["tokenizer"] = "assistant.text.analysis.index_tokens"
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     again = open_table(VectorIndex(scratch), index_tokens)
-    assert again.manifest["tokenizer"] == "assistant.text.analysis.index_tokens:2"
+    assert again.manifest["tokenizer"] == "assistant.text.analysis.index_tokens:3"
     assert load(folder).manifest["tokenizer"] == again.manifest["tokenizer"]
     stems_only = open_table(VectorIndex(scratch), lexical_tokens)
     assert stems_only.manifest["tokenizer"] == "assistant.text.analysis.lexical_tokens"

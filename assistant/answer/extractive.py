@@ -411,8 +411,10 @@ class SentenceAnswerer:
         for doc_id, found in stems.items():
             cross, matcher, floor = self._matcher(query, doc_id)
             by_lang.setdefault(cross, (matcher, floor, set()))[2].update(found)
-        best = max(((m.share(f), floor, m, f) for m, floor, f in by_lang.values()),
-                   key=lambda c: c[0] - c[1])
+        # A question left with no specific term ("who is quoted as saying more has to be
+        # done?") asks nothing of the terms: meaning alone decides.
+        best = max(((m.share(f) if m.terms else 1.0, floor, m, f)
+                    for m, floor, f in by_lang.values()), key=lambda c: c[0] - c[1])
         return best[0], best[1], ", ".join(best[2].missing(best[3]))
 
     def _draft(self, query: Query, query_vector: list[float], passages: list[Passage],

@@ -539,6 +539,7 @@ class TermMatcher:
 # Words of the asking, not of the answer: "what kind of facilities" is answered by a
 # sentence on "reception centers" that never says "kind".
 _META = ("according article articles report reporting reported source sources say said says "
+         "quote quoted quotes quoting cite cited cites "
          "kind kinds sort sorts type types")
 _META_STEMS = frozenset(stemmer().stemWords(_META.split()))
 _GENERIC = "crack cocaine drug drugs paris parisian capital city user users people person"

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import Stemmer
 
-from assistant.text.language import american, content_words
+from assistant.text.language import EN_STOP, american, content_words
 
 STEMMERS = {"en": "english", "fr": "french"}
 
@@ -32,14 +32,21 @@ def lexical_tokens(text: str, lang: str = "en") -> list[str]:
 
 def uncached_lexical_tokens(text: str, lang: str = "en") -> list[str]:
     """`lexical_tokens` for bulk work that would only churn the cache."""
-    return _stems(content_words(text), lang)
+    return _stems(_content(text, lang), lang)
 
 
 def _stems(words: list[str], lang: str) -> list[str]:
-    """Each word's stem in the language, an English word read in American spelling first."""
+    """Each word's stem in the language, an English word read in American spelling and
+    base form first (`_content` drops those that are then stop words)."""
     if lang == "fr":
         return _tagged(stemmer("fr").stemWords(words), "fr")
     return stemmer(lang).stemWords([american(w) for w in words])
+
+
+def _content(text: str, lang: str) -> list[str]:
+    """The text's content words; in English, without the forms of stop words ("done")."""
+    words = content_words(text)
+    return words if lang == "fr" else [w for w in words if american(w) not in EN_STOP]
 
 
 def _tagged(stems: list[str], lang: str) -> list[str]:
@@ -57,7 +64,7 @@ FRENCH = "fr:"
 
 
 def word_stems(text: str, lang: str = "en") -> list[tuple[str, str]]:
-    words = content_words(text)
+    words = _content(text, lang)
     return list(zip(words, _stems(words, lang), strict=True))
 
 
@@ -86,8 +93,8 @@ def index_tokens(text: str, lang: str = "en") -> list[str]:
 
 
 # The sidecar records the tokenizer by name and version: a table built by an earlier one
-# (before British spellings were read as American: 2) is rebuilt.
-index_tokens.version = 2  # type: ignore[attr-defined]
+# (2: British spellings read as American; 3: irregular verbs in their base form) is rebuilt.
+index_tokens.version = 3  # type: ignore[attr-defined]
 
 
 def with_surfaces(pairs: Iterable[tuple[str, str]]) -> list[str]:

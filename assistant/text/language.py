@@ -117,6 +117,7 @@ def spelled_out(word: str) -> list[str]:
 
 _BRITISH = sorted((tuple(p.split(":")) for p in str(_TABLES["british_starts"]).split()),
                   key=lambda p: -len(p[0]))
+_IRREGULAR = dict(p.split(":") for p in str(_TABLES["irregular_verbs"]).split())
 _ISE = re.compile(r"^(\w{3,})is(e|es|ed|ing|ation|ations|er|ers)$")
 _YSE = re.compile(r"^(\w+)ys(e|es|ed|ing|er|ers)$")
 
@@ -124,9 +125,12 @@ _YSE = re.compile(r"^(\w+)ys(e|es|ed|ing|er|ers)$")
 @lru_cache(maxsize=50_000)
 def american(word: str) -> str:
     """A folded English word in American spelling ("neighbourhood" -> "neighborhood",
-    "recognised" -> "recognized"), so both spellings stem alike. Applied to questions and
+    "recognised" -> "recognized"), an irregular verb form in its base form ("wrote" ->
+    "write"), so the forms stem alike. Applied to questions and
     passages alike, a word that only looks British ("promise" -> "promize") still meets
     itself."""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
     for british, us in _BRITISH:
         if word.startswith(british):
             word = us + word[len(british):]
