@@ -176,10 +176,16 @@ def _quantity(token: str, vague: bool) -> bool:
     return bool(_FIGURE_WORD.match(token)) or (vague and token in _VAGUE)
 
 
+def _count_tokens(sentence: str) -> list[str]:
+    """The sentence's folded words with its dates and durations taken out and "€" spelled
+    "euros": the figures that count something, and the words after them."""
+    return words(_not_counts(_folded(sentence)).replace("€", " euros "))
+
+
 def figure_followers(sentence: str, *, vague: bool = False) -> list[str]:
     """The words right after each figure of the sentence (with `vague`, each quantity word
     too: "many complaints"), folded: what they count."""
-    tokens = words(_not_counts(_folded(sentence)).replace("€", " euros "))
+    tokens = _count_tokens(sentence)
     return [w for i, t in enumerate(tokens) if _quantity(t, vague)
             for w in tokens[i + 1:i + 1 + _COUNT_WINDOW]]
 
@@ -197,7 +203,7 @@ def counts_things(question: str) -> bool:
 def only_sums(sentence: str) -> bool:
     """Every figure of the sentence is a sum of money ("3 millions d'euros ont été
     engagés"): it counts no signatories, sites or people."""
-    tokens = words(_not_counts(_folded(sentence)).replace("€", " euros "))
+    tokens = _count_tokens(sentence)
     figures = [i for i, t in enumerate(tokens) if _quantity(t, False)]
     return bool(figures) and all(_CURRENCY & set(tokens[i + 1:i + 1 + _COUNT_WINDOW])
                                  for i in figures)

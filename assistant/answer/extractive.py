@@ -672,8 +672,7 @@ class SentenceAnswerer:
         if self.ranker is None:
             return scored
         p = self.ranker.probabilities(feature_matrix(cands, answer_type))
-        out = [replace(x, score=float(pi), meaning=float(m))
-               for x, pi, m in zip(scored, p, meaning, strict=True)]
+        out = [replace(x, score=float(pi)) for x, pi in zip(scored, p, strict=True)]
         # The ranker orders only the sentences near the hand-set best, the ones that could be
         # quoted anyway: among many documents on other cities it must not reach for one the
         # term checks would never have let through.

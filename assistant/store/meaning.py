@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 from filelock import FileLock
 from langchain_core.embeddings import Embeddings
 
-from assistant.store.sidecar import ChunkTable
+from assistant.store.sidecar import ChunkTable, new_folder, swap_in
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +47,10 @@ def _load(folder: Path, expected: dict[str, object]) -> np.ndarray | None:
 
 def _save(folder: Path, vectors: np.ndarray, expected: dict[str, object]) -> None:
     """Into a new folder, swapped in whole (a reader never sees half a file)."""
-    tmp = folder.with_name(f".{folder.name}-{os.getpid()}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = new_folder(folder)
     np.save(tmp / "vectors.npy", vectors)
     (tmp / "manifest.json").write_text(json.dumps(expected, sort_keys=True), encoding="utf-8")
-    old = folder.with_name(f".{folder.name}-old")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        folder.rename(old)
-    tmp.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_in(tmp, folder)
 
 
 def open_meaning(index_dir: Path, table: ChunkTable, encoder: Embeddings, encoder_name: str,

@@ -145,12 +145,30 @@ def remove_leftovers(folder: Path) -> list[Path]:
     return removed
 
 
-def save(table: ChunkTable, folder: Path) -> None:
-    """Write into a new folder, then swap it in; the manifest is written last."""
+def new_folder(folder: Path) -> Path:
+    """An empty temporary folder beside `folder`, for `swap_in` (dead writers' leftovers
+    removed first)."""
     remove_leftovers(folder)
     tmp = folder.with_name(f".{folder.name}-{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
+    return tmp
+
+
+def swap_in(tmp: Path, folder: Path) -> None:
+    """Put the written `tmp` folder in place of `folder`: a reader sees the old one or the
+    new one whole. A crash before the rename leaves none: it is rebuilt at next start."""
+    old = folder.with_name(f".{folder.name}-old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def save(table: ChunkTable, folder: Path) -> None:
+    """Write into a new folder, then swap it in; the manifest is written last."""
+    tmp = new_folder(folder)
     (tmp / "chunks.json").write_text(
         json.dumps({"ids": table.ids, "docs": table.docs}, ensure_ascii=False), encoding="utf-8"
     )
@@ -164,12 +182,7 @@ def save(table: ChunkTable, folder: Path) -> None:
         json.dump(table.manifest, fh, sort_keys=True)
         fh.flush()
         os.fsync(fh.fileno())
-    old = folder.with_name(f".{folder.name}-old")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        folder.rename(old)
-    tmp.rename(folder)  # a crash before this leaves no sidecar: it is rebuilt at next start
-    shutil.rmtree(old, ignore_errors=True)
+    swap_in(tmp, folder)
 
 
 def load(folder: Path) -> ChunkTable | None:

@@ -126,9 +126,8 @@ _YSE = re.compile(r"^(\w+)ys(e|es|ed|ing|er|ers)$")
 def american(word: str) -> str:
     """A folded English word in American spelling ("neighbourhood" -> "neighborhood",
     "recognised" -> "recognized"), an irregular verb form in its base form ("wrote" ->
-    "write"), so the forms stem alike. Applied to questions and
-    passages alike, a word that only looks British ("promise" -> "promize") still meets
-    itself."""
+    "write"), so the forms stem alike. Applied to questions and passages alike, a word that
+    only looks British ("promise" -> "promize") still meets itself."""
     if word in _IRREGULAR:
         return _IRREGULAR[word]
     for british, us in _BRITISH:
