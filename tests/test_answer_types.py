@@ -10,6 +10,8 @@ from assistant.answer.answer_types import (
     asked_things,
     asks_exact,
     asks_for_figure,
+    asks_money,
+    asks_sum,
     counted_words,
     counts_money,
     counts_things,
@@ -278,7 +280,27 @@ def test_a_figure_of_something_else_does_not_answer_how_many(assistant) -> None:
     complaints = assistant.ask("how many people complained to inserm?")
     assert complaints.kind == "answer" and "two dozen" in complaints.text, complaints.text
     followers = figure_followers("Le plan crack prévoyait 9 millions d'euros de dépenses.")
-    assert counts_money(["argent"], followers) and not counts_money(["actions"], followers)
+    assert counts_money(followers) and asks_money(["argent"]) and not asks_money(["actions"])
+    assert not counts_money(figure_followers("Le plan crack comptait 33 actions."))
+
+
+@pytest.mark.parametrize("question, sum_asked", [
+    ("Combien le plan crack a-t-il coûté en trois ans ?", True),
+    ("how much did the plan end up costing", True),
+    ("how much money was planned?", True),
+    ("Combien d'actions comptait le plan ?", False),  # counts things
+    ("how many kits cost two euros?", False),
+    ("how much time did it take?", False),
+])
+def test_a_sum_is_asked_by_its_verb_as_well(question: str, sum_asked: bool) -> None:
+    """"combien le plan a-t-il coûté" counts no noun after its cue, yet asks a sum: a
+    figure in euros answers it, whatever the cue is followed by."""
+    assert asks_sum(question) is sum_asked
+
+
+def test_a_cost_asked_in_french_is_answered_by_the_sums(assistant) -> None:
+    answer = assistant.ask("Combien le plan crack a-t-il coûté en trois ans d'après l'audit ?")
+    assert answer.kind == "answer" and "25 millions" in answer.text, answer.text
 
 
 @pytest.mark.parametrize("question, things, kinds", [

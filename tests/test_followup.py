@@ -126,6 +126,11 @@ def test_the_previous_reply_marks_what_was_quoted_and_what_follows() -> None:
     assert reply.state("two sites in the Grands Boulevards district, and one in the 19th."
                        ) == PART_QUOTED
     assert reply.state("the market is a force of nature.") == 0.0
+    # Mostly quoted already: little of it is left unsaid.
+    audit = PreviousReply('In December 2021: "En décembre 2021, la Cour des comptes et la CRC '
+                          'ont rendu un « audit flash »" [1]')
+    assert audit.state("En décembre 2021, la Cour des comptes et la CRC ont rendu un « audit "
+                       "flash » sur le plan crack.") == REPEATED
     assert flow(0.0, [REPEATED]) == NEXT and flow(0.0, [0.0, REPEATED]) == AFTER_NEXT
     assert flow(REPEATED, [REPEATED]) == REPEATED and flow(0.0, []) == 0.0
     assert not PreviousReply("")

@@ -219,9 +219,16 @@ def asks_money(counted: list[str]) -> bool:
     return bool(_MONEY & set(counted))
 
 
-def counts_money(counted: list[str], followers: list[str]) -> bool:
-    """The question asks an amount of money and a figure is one, in any currency word."""
-    return asks_money(counted) and bool(_CURRENCY & set(followers))
+def asks_sum(question: str) -> bool:
+    """A "how much" question about money, whatever follows its cue: "combien le plan
+    a-t-il coûté ?", "how much did it end up costing?" (not "how many euros-worth of
+    kits", which counts things)."""
+    return not counts_things(question) and bool(_MONEY & set(words(question_text(question))))
+
+
+def counts_money(followers: list[str]) -> bool:
+    """A figure is a sum of money, in any currency word (`figure_followers`)."""
+    return bool(_CURRENCY & set(followers))
 
 
 # -- figures --------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from assistant.answer.answer_types import (
     asks_exact,
     asks_for_figure,
     asks_money,
+    asks_sum,
     counted_words,
     counts_money,
     counts_things,
@@ -510,11 +511,12 @@ class SentenceAnswerer:
         """Whether a figure of the sentence (or, with `vague`, a quantity word) counts one of
         `counted` (the question's words). True when it cannot be told (no counted word, no
         translation)."""
+        # In any language, a sum is told by its currency.
+        if asks_money(counted) or asks_sum(query.original):
+            return counts_money(figure_followers(x.text, vague=vague))
         if not counted:
             return True
         followers = figure_followers(x.text, vague=vague)
-        if asks_money(counted):  # in any language, a sum is told by its currency
-            return counts_money(counted, followers)
         if counts_things(query.original) and only_sums(x.text):  # nor a sum anything else
             return False
         found = self._mentions(query, " ".join(followers), x.doc_id, counted)

@@ -5,8 +5,8 @@ able to do anything about the market"; the follow-up "why not?" by the next sent
 market is a force of nature", not by the same one again. In conversations over a text an
 answer is seldom what was just quoted, and often right after it (the "dialogue flow" of
 conversational reading: CoQA, QuAC). A sentence the previous reply quoted whole counts
-`REPEATED`; one it quoted a part of, or that follows a quoted one, counts towards being
-the answer (`flow`).
+`REPEATED`, and so does one it mostly quoted; one it quoted a smaller part of, or that
+follows a quoted one, counts towards being the answer (`flow`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ _MIN_REPEAT_CHARS = 20
 
 REPEATED = -1.0  # quoted whole in the previous reply: not new
 PART_QUOTED = 0.5  # a part of it was quoted: the rest may be what is asked now
+# Quoted fragments covering this share of a sentence leave little of it unsaid: it counts
+# as repeated ("what was the verdict?" after most of the audit sentence was quoted).
+_MOSTLY_QUOTED = 0.6
 NEXT = 1.0  # right after a sentence the previous reply quoted
 AFTER_NEXT = 0.5  # two sentences after it
 
@@ -47,9 +50,10 @@ class PreviousReply:
         s = _norm(sentence)
         if len(s) >= _MIN_REPEAT_CHARS and s in self.text:
             return REPEATED
-        if any(f in s for f in self.fragments):
-            return PART_QUOTED
-        return 0.0
+        inside = [f for f in self.fragments if f in s]
+        if not inside:
+            return 0.0
+        return REPEATED if sum(map(len, inside)) >= _MOSTLY_QUOTED * len(s) else PART_QUOTED
 
 
 def flow(own: float, before: list[float]) -> float:

@@ -46,13 +46,19 @@ SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms_en.yaml"
 def load_phrase_table(path: Path) -> list[tuple[str, str]]:
     """(folded phrase, words it adds), longest phrase first."""
     raw = load_yaml(path)
-    pairs = [(fold(src).strip(), dst) for src, dst in raw.items()]
+    # Split as questions are (`_match_phrases`): "d'apres" is matched as "d' apres".
+    pairs = [(_phrase_text(src).strip(), dst) for src, dst in raw.items()]
     return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+def _phrase_text(text: str) -> str:
+    """Folded words, an elision apart from its word ("d' apres"), one space between."""
+    return " " + re.sub(r"[^a-z0-9']+", " ", fold(text).replace("'", "' ")) + " "
 
 
 def _match_phrases(question: str, path: Path) -> tuple[list[str], str]:
     """(words added for each table phrase found in the question, the words left unmatched)."""
-    text = " " + re.sub(r"[^a-z0-9']+", " ", fold(question).replace("'", "' ")) + " "
+    text = _phrase_text(question)
     found: list[str] = []
     for src, dst in load_phrase_table(path):
         needle = f" {src} "
