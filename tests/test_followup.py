@@ -131,6 +131,12 @@ def test_the_previous_reply_marks_what_was_quoted_and_what_follows() -> None:
                           'ont rendu un « audit flash »" [1]')
     assert audit.state("En décembre 2021, la Cour des comptes et la CRC ont rendu un « audit "
                        "flash » sur le plan crack.") == REPEATED
+    # Quoted without quote marks, across a sentence end, counts the same; three words
+    # in common are chance, not quoting.
+    plain = PreviousReply("Sources say the plan crack cost 25 million euros. It was renewed.")
+    assert plain.state("The plan crack cost 25 million euros, it was renewed in 2022."
+                       ) == REPEATED
+    assert plain.state("The plan crack is a failure, say the residents.") == 0.0
     assert flow(0.0, [REPEATED]) == NEXT and flow(0.0, [0.0, REPEATED]) == AFTER_NEXT
     assert flow(REPEATED, [REPEATED]) == REPEATED and flow(0.0, []) == 0.0
     assert not PreviousReply("")
